@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Guest side of the rig: find ports by name, talk to the host peer over the
+ * control port (Documentation/rig.rst), move pattern data through a port.
+ * Functions return 0 or a positive count on success and -errno on failure
+ * unless they say otherwise.
+ */
+#ifndef _VPORTX_RIG_GUEST_H
+#define _VPORTX_RIG_GUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define RIG_REPLY_MAX 256
+
+/* /dev/vportNpM of the port named @name ("" for the one unnamed port). */
+int rig_port_path(const char *name, char *path, size_t len);
+int rig_port_open(const char *name, int flags);
+/* A sysfs attribute or debugfs counter of the stock port named @name. */
+int rig_port_sysfs(const char *name, const char *attr, char *buf, size_t len);
+long long rig_port_debugfs(const char *name, const char *key);
+
+/*
+ * One control request. Returns 0 when the peer answered "ok", with the rest
+ * of the line in @reply; 1 when it answered "err", with the reason in
+ * @reply; -errno when the control port failed.
+ */
+int rig_ctl(char *reply, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* rig_ctl that must succeed: 0 or -EPROTO (the reply goes to stderr). */
+int rig_ctl_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Wait until the host side of the open port @fd is connected. */
+int rig_wait_host(int fd, int timeout_ms);
+/* Wait until @fd polls with @events set; returns revents or -errno. */
+int rig_poll(int fd, short events, int timeout_ms);
+
+/*
+ * Write @total bytes of pattern @seed in write()s of at most @chunk bytes;
+ * short writes are continued. *@hash gets the FNV-1a 64 of what was sent.
+ */
+ssize_t rig_send(int fd, uint64_t seed, size_t total, size_t chunk,
+		 uint64_t *hash);
+struct rig_recv {
+	long long bad;		/* offset of the first wrong byte, or -1 */
+	size_t maxread;		/* the largest single read() result */
+	uint64_t hash;		/* FNV-1a 64 of what was read */
+};
+
+/*
+ * Read exactly @total bytes with read()s of at most @chunk and compare them
+ * with pattern @seed. -EPIPE when the port reports EOF before @total.
+ */
+int rig_recv(int fd, uint64_t seed, size_t total, size_t chunk,
+	     struct rig_recv *res);
+
+/* Parse "received N HASH BAD" of a sink's wait reply. */
+int rig_parse_sunk(const char *reply, unsigned long long *n, uint64_t *hash,
+		   long long *bad);
+
+#endif /* _VPORTX_RIG_GUEST_H */
