@@ -15,7 +15,7 @@ LINUX_SRC ?= /usr/src/linux-source-6.1.tar.xz
 export KVER BUILD
 
 .PHONY: all module userspace selftests deps check demo install uninstall \
-	style clean check-run demo-run
+	style clean check-run demo-run check-rig
 
 all: module userspace selftests
 
@@ -59,6 +59,11 @@ check: deps
 
 check-run: all
 	selftests/rig/run
+
+# The rig's own proof that it can fail (see selftests/rig/canary).
+check-rig: deps
+	$(MAKE) all
+	selftests/rig/canary
 
 demo: deps
 	$(MAKE) demo-run
