@@ -8,6 +8,7 @@
  */
 
 #include "version.h"
+#include "vportx.h"
 
 #include <linux/vportx.h>
 
@@ -16,13 +17,30 @@
 
 static int __init vportx_mod_init(void)
 {
+	int ret;
+
+	ret = vportx_node_init();
+	if (ret)
+		goto err_node;
+	/* Last: the control device reaches everything set up above. */
+	ret = vportx_control_init();
+	if (ret)
+		goto err_control;
 	pr_info("vportx " VPORTX_VERSION " loaded (uapi %u)\n",
 		VPORTX_UAPI_VERSION);
 	return 0;
+
+err_control:
+	vportx_node_uninit();
+err_node:
+	return ret;
 }
 
 static void __exit vportx_mod_exit(void)
 {
+	vportx_control_uninit();
+	vportx_node_destroy_all();
+	vportx_node_uninit();
 	pr_info("vportx unloaded\n");
 }
 

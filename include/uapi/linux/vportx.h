@@ -2,11 +2,36 @@
 /*
  * vportx: accelerated character devices over virtio-serial ports.
  *
- * This header is the user-space interface of the vportx module. It is a
- * stub for now: the control device (/dev/vportx-control) and its ioctls
- * (attach, detach, info) are defined here when they are implemented, with
- * _IOW/_IOWR encoded commands, __u32/__u64 fields only, reserved fields
- * that must be zero and a flags mask that rejects unknown bits.
+ * The control device /dev/vportx-control (root only, CAP_SYS_ADMIN) attaches
+ * a virtio-serial port to vportx; vportx then exposes it as a data node
+ * /dev/vportxNpM (class "vportx"), mirroring the stock /dev/vportNpM.
+ *
+ * VPORTX_IOC_ATTACH (struct vportx_attach, in/out)
+ *	Attach the port open at @fd: a /dev/vportNpM node of virtio_console
+ *	(or /dev/virtio-ports/NAME, which links to it). @flags must be a
+ *	subset of VPORTX_ATTACH_F_ALL, @hold one of VPORTX_HOLD_*, @tx_limit
+ *	0 (the default) or a byte count in [VPORTX_TX_LIMIT_MIN,
+ *	VPORTX_TX_LIMIT_MAX]. On success the kernel fills @minor (the data
+ *	node's minor), @port_dev and @port_nr (the N and M of vportNpM).
+ *	The caller's fd stays the caller's: vportx reopens the port itself.
+ *	Errors: EPERM without CAP_SYS_ADMIN; EBADF if @fd is not open;
+ *	EINVAL for unknown flags, non-zero reserved fields, a bad @hold or
+ *	@tx_limit, or a file that is not a virtio-serial port (a regular
+ *	file, /dev/null, a tty, a directory, an O_PATH descriptor, a vportx
+ *	node); EBUSY if the port is already attached; ENOSPC when every
+ *	minor is taken; EFAULT for a bad pointer.
+ *
+ * VPORTX_IOC_DETACH (struct vportx_detach, in)
+ *	Detach the node with @minor and remove it. EBUSY while it is open,
+ *	ENXIO if there is no such node, EINVAL for flags or reserved bits.
+ *
+ * VPORTX_IOC_INFO (struct vportx_info, in/out)
+ *	Describe the node with @minor, or with VPORTX_INFO_F_NEXT the first
+ *	node whose minor is >= @minor (iterate from 0, adding 1 each time).
+ *	ENXIO when there is none.
+ *
+ * Every structure is made of __u32 and __u64 only; reserved fields must be
+ * zero on input and are zero on output. Unknown ioctls get ENOTTY.
  */
 
 #ifndef _UAPI_LINUX_VPORTX_H
@@ -16,6 +41,61 @@
 #include <linux/ioctl.h>
 
 /* Bumped whenever a command or structure below changes incompatibly. */
-#define VPORTX_UAPI_VERSION 0
+#define VPORTX_UAPI_VERSION 1
+
+#define VPORTX_CONTROL_NAME "vportx-control"
+#define VPORTX_IOCTL_TYPE 0xB8
+
+/* Backends: how vportx reaches the port. */
+#define VPORTX_BACKEND_STACKED 0	/* over virtio_console's /dev/vportNpM */
+
+/* When vportx keeps the port itself open. */
+#define VPORTX_HOLD_OPEN 0	/* only while the data node is open */
+#define VPORTX_HOLD_ALWAYS 1	/* from attach to detach */
+
+#define VPORTX_ATTACH_F_ALL 0U	/* no attach flags are defined yet */
+
+#define VPORTX_TX_LIMIT_DEFAULT (1U << 20)
+#define VPORTX_TX_LIMIT_MIN (1U << 12)
+#define VPORTX_TX_LIMIT_MAX (1U << 28)
+
+struct vportx_attach {
+	__u32 fd;		/* in: an open virtio-serial port */
+	__u32 flags;		/* in: VPORTX_ATTACH_F_* */
+	__u32 hold;		/* in: VPORTX_HOLD_* */
+	__u32 tx_limit;		/* in: bytes, 0 for the default */
+	__u32 minor;		/* out: the data node's minor */
+	__u32 port_dev;		/* out: N of vportNpM */
+	__u32 port_nr;		/* out: M of vportNpM */
+	__u32 __reserved0;	/* zero */
+	__u64 __reserved[4];	/* zero */
+};
+
+struct vportx_detach {
+	__u32 minor;		/* in */
+	__u32 flags;		/* in: zero, none defined */
+	__u64 __reserved[2];	/* zero */
+};
+
+#define VPORTX_INFO_F_NEXT (1U << 0)
+#define VPORTX_INFO_F_ALL VPORTX_INFO_F_NEXT
+
+struct vportx_info {
+	__u32 minor;		/* in: which node; out: the node described */
+	__u32 flags;		/* in: VPORTX_INFO_F_* */
+	__u32 backend;		/* out: VPORTX_BACKEND_* */
+	__u32 hold;		/* out: VPORTX_HOLD_* */
+	__u32 port_dev;		/* out: N of vportNpM */
+	__u32 port_nr;		/* out: M of vportNpM */
+	__u32 tx_limit;		/* out: bytes */
+	__u32 open_count;	/* out: how many open files the node has */
+	__u64 rx_bytes;		/* out: read from the port since attach */
+	__u64 tx_bytes;		/* out: written to the port since attach */
+	__u64 __reserved[4];	/* zero */
+};
+
+#define VPORTX_IOC_ATTACH _IOWR(VPORTX_IOCTL_TYPE, 0x00, struct vportx_attach)
+#define VPORTX_IOC_DETACH _IOW(VPORTX_IOCTL_TYPE, 0x01, struct vportx_detach)
+#define VPORTX_IOC_INFO _IOWR(VPORTX_IOCTL_TYPE, 0x02, struct vportx_info)
 
 #endif /* _UAPI_LINUX_VPORTX_H */

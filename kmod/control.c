@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The control device, /dev/vportx-control: attach, detach and describe
+ * nodes (include/uapi/linux/vportx.h documents every command and errno).
+ */
+
+#include "vportx.h"
+
+#include <linux/vportx.h>
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+static bool reserved_zero(const void *p, size_t len)
+{
+	return !memchr_inv(p, 0, len);
+}
+
+static int attach_params(const struct vportx_attach *a,
+			 struct vportx_params *params)
+{
+	if (a->flags & ~VPORTX_ATTACH_F_ALL || a->__reserved0 ||
+	    !reserved_zero(a->__reserved, sizeof(a->__reserved)))
+		return -EINVAL;
+	if (a->hold != VPORTX_HOLD_OPEN && a->hold != VPORTX_HOLD_ALWAYS)
+		return -EINVAL;
+	if (a->tx_limit && (a->tx_limit < VPORTX_TX_LIMIT_MIN ||
+			    a->tx_limit > VPORTX_TX_LIMIT_MAX))
+		return -EINVAL;
+	params->hold = a->hold;
+	params->tx_limit = a->tx_limit ?: VPORTX_TX_LIMIT_DEFAULT;
+	return 0;
+}
+
+static long ioc_attach(struct vportx_attach __user *argp)
+{
+	struct vportx_params params;
+	struct vportx_attach a;
+	int ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	ret = attach_params(&a, &params);
+	if (ret)
+		return ret;
+	ret = vportx_stacked_attach(a.fd, &params, &a);
+	if (ret)
+		return ret;
+	if (copy_to_user(argp, &a, sizeof(a))) {
+		/* Nobody learnt the minor: undo, unless already detached. */
+		vportx_node_destroy(a.minor);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static long ioc_detach(struct vportx_detach __user *argp)
+{
+	struct vportx_detach d;
+
+	if (copy_from_user(&d, argp, sizeof(d)))
+		return -EFAULT;
+	if (d.flags || !reserved_zero(d.__reserved, sizeof(d.__reserved)))
+		return -EINVAL;
+	return vportx_node_destroy(d.minor);
+}
+
+static long ioc_info(struct vportx_info __user *argp)
+{
+	struct vportx_info info;
+	int ret;
+
+	if (copy_from_user(&info, argp, sizeof(info)))
+		return -EFAULT;
+	if (info.flags & ~VPORTX_INFO_F_ALL ||
+	    !reserved_zero(info.__reserved, sizeof(info.__reserved)))
+		return -EINVAL;
+	ret = vportx_node_info(&info);
+	if (ret)
+		return ret;
+	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long vportx_control_ioctl(struct file *file, unsigned int cmd,
+				 unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	if (cmd != VPORTX_IOC_ATTACH && cmd != VPORTX_IOC_DETACH &&
+	    cmd != VPORTX_IOC_INFO)
+		return -ENOTTY;
+	/* The device is 0600, but an fd can be passed to the unprivileged. */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	switch (cmd) {
+	case VPORTX_IOC_ATTACH:
+		return ioc_attach(argp);
+	case VPORTX_IOC_DETACH:
+		return ioc_detach(argp);
+	default:
+		return ioc_info(argp);
+	}
+}
+
+static const struct file_operations vportx_control_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = vportx_control_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice vportx_control = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = VPORTX_CONTROL_NAME,
+	.fops = &vportx_control_fops,
+	.mode = 0600,
+};
+
+int vportx_control_init(void)
+{
+	return misc_register(&vportx_control);
+}
+
+void vportx_control_uninit(void)
+{
+	misc_deregister(&vportx_control);
+}

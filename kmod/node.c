@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The node core: one /dev/vportxNpM per attached port, its minor, its
+ * device in class "vportx", its file operations and its counters. The
+ * bytes themselves are the backend's business (struct vportx_backend_ops).
+ */
+
+#include "vportx.h"
+#include "compat.h"
+
+#include <linux/vportx.h>
+
+#include <linux/cdev.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#define VPORTX_MINORS 1024
+
+/*
+ * Guards the node table and every node's open_count. Open and release take
+ * it too, so a node is never freed under an open or a release in flight.
+ */
+static DEFINE_MUTEX(nodes_lock);
+static DEFINE_IDR(nodes);
+static dev_t vportx_devt;
+static struct cdev vportx_cdev;
+static struct class *vportx_class;
+
+static bool port_attached(dev_t port_devt)
+{
+	struct vportx_node *node;
+	int id;
+
+	lockdep_assert_held(&nodes_lock);
+	idr_for_each_entry(&nodes, node, id)
+		if (node->port_devt == port_devt)
+			return true;
+	return false;
+}
+
+static int vportx_open(struct inode *inode, struct file *file)
+{
+	struct vportx_node *node;
+	int ret = -ENXIO;
+
+	mutex_lock(&nodes_lock);
+	node = idr_find(&nodes, iminor(inode));
+	if (!node)
+		goto out;
+	/* Exclusive like the stock node: two readers would split the stream. */
+	ret = -EBUSY;
+	if (node->open_count)
+		goto out;
+	ret = node->ops->open(node);
+	if (ret)
+		goto out;
+	node->open_count++;
+	file->private_data = node;
+	stream_open(inode, file);
+out:
+	mutex_unlock(&nodes_lock);
+	return ret;
+}
+
+static int vportx_release(struct inode *inode, struct file *file)
+{
+	struct vportx_node *node = file->private_data;
+
+	mutex_lock(&nodes_lock);
+	node->ops->release(node);
+	node->open_count--;
+	mutex_unlock(&nodes_lock);
+	return 0;
+}
+
+static ssize_t vportx_read(struct file *file, char __user *buf, size_t len,
+			   loff_t *ppos)
+{
+	struct vportx_node *node = file->private_data;
+	ssize_t ret;
+
+	if (!len)
+		return 0;
+	if (mutex_lock_interruptible(&node->rx_lock))
+		return -ERESTARTSYS;
+	ret = node->ops->read(node, buf, len, file->f_flags & O_NONBLOCK);
+	mutex_unlock(&node->rx_lock);
+	if (ret > 0)
+		atomic64_add(ret, &node->rx_bytes);
+	return ret;
+}
+
+static ssize_t vportx_write(struct file *file, const char __user *buf,
+			    size_t len, loff_t *ppos)
+{
+	struct vportx_node *node = file->private_data;
+	ssize_t ret;
+
+	if (!len)
+		return 0;
+	if (mutex_lock_interruptible(&node->tx_lock))
+		return -ERESTARTSYS;
+	ret = node->ops->write(node, buf, len, file->f_flags & O_NONBLOCK);
+	mutex_unlock(&node->tx_lock);
+	if (ret > 0)
+		atomic64_add(ret, &node->tx_bytes);
+	return ret;
+}
+
+static ssize_t vportx_splice_write(struct pipe_inode_info *pipe,
+				   struct file *file, loff_t *ppos,
+				   size_t len, unsigned int flags)
+{
+	struct vportx_node *node = file->private_data;
+	ssize_t ret;
+
+	/* SPLICE_F_NONBLOCK is about the pipe; the node's own flag rules. */
+	if (mutex_lock_interruptible(&node->tx_lock))
+		return -ERESTARTSYS;
+	ret = node->ops->splice_write(node, pipe, len, flags,
+				      file->f_flags & O_NONBLOCK);
+	mutex_unlock(&node->tx_lock);
+	if (ret > 0)
+		atomic64_add(ret, &node->tx_bytes);
+	return ret;
+}
+
+static __poll_t vportx_poll(struct file *file, poll_table *wait)
+{
+	struct vportx_node *node = file->private_data;
+
+	return node->ops->poll(node, file, wait);
+}
+
+/*
+ * No splice_read: the stacked backend cannot read its port from kernel
+ * context (virtio_console has no read_iter), so splice() from a node gets
+ * EINVAL from the VFS. Documentation/vportx.rst says so.
+ */
+static const struct file_operations vportx_node_fops = {
+	.owner = THIS_MODULE,
+	.open = vportx_open,
+	.release = vportx_release,
+	.read = vportx_read,
+	.write = vportx_write,
+	.splice_write = vportx_splice_write,
+	.poll = vportx_poll,
+	.llseek = no_llseek,
+};
+
+static struct vportx_node *node_alloc(u32 port_dev, u32 port_nr,
+				      dev_t port_devt,
+				      const struct vportx_params *params,
+				      const struct vportx_backend_ops *ops,
+				      void *backend)
+{
+	struct vportx_node *node = kzalloc(sizeof(*node), GFP_KERNEL);
+
+	if (!node)
+		return NULL;
+	node->port_dev = port_dev;
+	node->port_nr = port_nr;
+	node->port_devt = port_devt;
+	node->params = *params;
+	node->ops = ops;
+	node->backend = backend;
+	mutex_init(&node->rx_lock);
+	mutex_init(&node->tx_lock);
+	atomic64_set(&node->rx_bytes, 0);
+	atomic64_set(&node->tx_bytes, 0);
+	return node;
+}
+
+/*
+ * Publish a node for an attached port. On success the backend state is the
+ * node's (its destroy op frees it); on failure it is still the caller's.
+ */
+int vportx_node_create(u32 port_dev, u32 port_nr, dev_t port_devt,
+		       const struct vportx_params *params,
+		       const struct vportx_backend_ops *ops, void *backend,
+		       u32 *minor)
+{
+	struct vportx_node *node;
+	int ret;
+
+	node = node_alloc(port_dev, port_nr, port_devt, params, ops, backend);
+	if (!node)
+		return -ENOMEM;
+	mutex_lock(&nodes_lock);
+	ret = -EBUSY;
+	if (port_attached(port_devt))
+		goto err_unlock;
+	/* Reserve the minor; the node is found by open only once complete. */
+	ret = idr_alloc(&nodes, NULL, 0, VPORTX_MINORS, GFP_KERNEL);
+	if (ret < 0)
+		goto err_unlock;
+	node->minor = ret;
+	node->dev = device_create_with_groups(vportx_class, NULL,
+					      MKDEV(MAJOR(vportx_devt), node->minor),
+					      node, vportx_node_groups,
+					      "vportx%up%u", port_dev, port_nr);
+	ret = PTR_ERR_OR_ZERO(node->dev);
+	if (ret)
+		goto err_remove_minor;
+	idr_replace(&nodes, node, node->minor);
+	*minor = node->minor;
+	mutex_unlock(&nodes_lock);
+	pr_debug("%s: created\n", dev_name(node->dev));
+	return 0;
+
+err_remove_minor:
+	idr_remove(&nodes, node->minor);
+err_unlock:
+	mutex_unlock(&nodes_lock);
+	kfree(node);
+	return ret;
+}
+
+/* Unpublished already: nobody can open it or find it any more. */
+static void node_free(struct vportx_node *node)
+{
+	pr_debug("%s: destroyed\n", dev_name(node->dev));
+	device_destroy(vportx_class, MKDEV(MAJOR(vportx_devt), node->minor));
+	node->ops->destroy(node);
+	kfree(node);
+}
+
+int vportx_node_destroy(u32 minor)
+{
+	struct vportx_node *node;
+
+	mutex_lock(&nodes_lock);
+	node = idr_find(&nodes, minor);
+	if (!node || node->open_count) {
+		mutex_unlock(&nodes_lock);
+		return node ? -EBUSY : -ENXIO;
+	}
+	idr_remove(&nodes, minor);
+	mutex_unlock(&nodes_lock);
+	node_free(node);
+	return 0;
+}
+
+/* Module exit: nothing is open (every open file pins the module). */
+void vportx_node_destroy_all(void)
+{
+	struct vportx_node *node;
+	int id;
+
+	mutex_lock(&nodes_lock);
+	idr_for_each_entry(&nodes, node, id) {
+		idr_remove(&nodes, id);
+		node_free(node);
+	}
+	mutex_unlock(&nodes_lock);
+}
+
+static void node_fill_info(const struct vportx_node *node,
+			   struct vportx_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->minor = node->minor;
+	info->backend = VPORTX_BACKEND_STACKED;
+	info->hold = node->params.hold;
+	info->port_dev = node->port_dev;
+	info->port_nr = node->port_nr;
+	info->tx_limit = node->params.tx_limit;
+	info->open_count = node->open_count;
+	info->rx_bytes = atomic64_read(&node->rx_bytes);
+	info->tx_bytes = atomic64_read(&node->tx_bytes);
+}
+
+/* @info->minor in; with VPORTX_INFO_F_NEXT the first node at or above it. */
+int vportx_node_info(struct vportx_info *info)
+{
+	struct vportx_node *node;
+	int id = info->minor;
+
+	mutex_lock(&nodes_lock);
+	if (info->flags & VPORTX_INFO_F_NEXT)
+		node = idr_get_next(&nodes, &id);
+	else
+		node = idr_find(&nodes, id);
+	if (node)
+		node_fill_info(node, info);
+	mutex_unlock(&nodes_lock);
+	return node ? 0 : -ENXIO;
+}
+
+int vportx_node_init(void)
+{
+	int ret;
+
+	ret = alloc_chrdev_region(&vportx_devt, 0, VPORTX_MINORS, "vportx");
+	if (ret)
+		goto err;
+	cdev_init(&vportx_cdev, &vportx_node_fops);
+	ret = cdev_add(&vportx_cdev, vportx_devt, VPORTX_MINORS);
+	if (ret)
+		goto err_unregister_region;
+	vportx_class = vportx_class_create("vportx");
+	ret = PTR_ERR_OR_ZERO(vportx_class);
+	if (ret)
+		goto err_del_cdev;
+	return 0;
+
+err_del_cdev:
+	cdev_del(&vportx_cdev);
+err_unregister_region:
+	unregister_chrdev_region(vportx_devt, VPORTX_MINORS);
+err:
+	return ret;
+}
+
+void vportx_node_uninit(void)
+{
+	class_destroy(vportx_class);
+	cdev_del(&vportx_cdev);
+	unregister_chrdev_region(vportx_devt, VPORTX_MINORS);
+}

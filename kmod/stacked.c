@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The stacked backend: a node over a /dev/vportNpM file of virtio_console.
+ *
+ * virtio_console exports nothing and its port files have .read and .write
+ * but no read_iter, write_iter or splice_read, so the only ways in are the
+ * port file's own file operations. Reads and writes call them in the
+ * caller's context with the caller's buffer; splice_write hands the
+ * caller's pipe to the port's splice_write, which takes gifted pages
+ * without copying.
+ */
+
+#include "vportx.h"
+
+#include <linux/vportx.h>
+
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/path.h>
+#include <linux/slab.h>
+
+struct vportx_stacked {
+	struct path path;	/* the port's node, to reopen it */
+	struct file *held;	/* hold=always: open from attach to detach */
+	struct file *port;	/* the open port while the node is open */
+};
+
+static struct file *port_of(struct vportx_node *node)
+{
+	return ((struct vportx_stacked *)node->backend)->port;
+}
+
+static bool port_ready(struct file *port, __poll_t what)
+{
+	return vfs_poll(port, NULL) & what;
+}
+
+static ssize_t port_read(struct file *port, char __user *buf, size_t len)
+{
+	loff_t pos = 0;
+
+	return port->f_op->read(port, buf, len, &pos);
+}
+
+/*
+ * A stock read returns one 4 KiB port buffer at most. Keep reading while
+ * the port says more is ready, so one read() drains all that has arrived;
+ * only the first call may block.
+ */
+static ssize_t stacked_read(struct vportx_node *node, char __user *buf,
+			    size_t len, bool nonblock)
+{
+	struct file *port = port_of(node);
+	ssize_t got = 0, n;
+
+	if (nonblock && !port_ready(port, EPOLLIN))
+		return -EAGAIN;
+	n = port_read(port, buf, len);
+	while (n > 0) {
+		got += n;
+		if (got == len || !port_ready(port, EPOLLIN))
+			break;
+		n = port_read(port, buf + got, len - got);
+	}
+	return got ? got : n;
+}
+
+/* A stock write takes 32 KiB at most: loop until all of it is taken. */
+static ssize_t stacked_write(struct vportx_node *node, const char __user *buf,
+			     size_t len, bool nonblock)
+{
+	struct file *port = port_of(node);
+	ssize_t done = 0, n = 0;
+	loff_t pos = 0;
+
+	while (done < len) {
+		if (nonblock && !port_ready(port, EPOLLOUT)) {
+			n = -EAGAIN;
+			break;
+		}
+		n = port->f_op->write(port, buf + done, len - done, &pos);
+		if (n <= 0)
+			break;
+		done += n;
+		if (signal_pending(current))
+			break;
+	}
+	return done ? done : n;
+}
+
+static ssize_t stacked_splice_write(struct vportx_node *node,
+				    struct pipe_inode_info *pipe, size_t len,
+				    unsigned int flags, bool nonblock)
+{
+	struct file *port = port_of(node);
+	loff_t pos = 0;
+
+	if (nonblock && !port_ready(port, EPOLLOUT))
+		return -EAGAIN;
+	return port->f_op->splice_write(pipe, port, &pos, len, flags);
+}
+
+static __poll_t stacked_poll(struct vportx_node *node, struct file *file,
+			     poll_table *wait)
+{
+	return vfs_poll(port_of(node), wait);
+}
+
+/* hold=open opens the port with the node; EBUSY if someone else has it. */
+static int stacked_open(struct vportx_node *node)
+{
+	struct vportx_stacked *st = node->backend;
+	struct file *port = st->held;
+
+	if (!port)
+		port = dentry_open(&st->path, O_RDWR, current_cred());
+	if (IS_ERR(port))
+		return PTR_ERR(port);
+	st->port = port;
+	return 0;
+}
+
+static void stacked_release(struct vportx_node *node)
+{
+	struct vportx_stacked *st = node->backend;
+
+	if (!st->held)
+		fput(st->port);
+	st->port = NULL;
+}
+
+static void stacked_free(struct vportx_stacked *st)
+{
+	if (st->held)
+		fput(st->held);
+	path_put(&st->path);
+	kfree(st);
+}
+
+static void stacked_destroy(struct vportx_node *node)
+{
+	stacked_free(node->backend);
+}
+
+static const struct vportx_backend_ops stacked_ops = {
+	.name = "stacked",
+	.open = stacked_open,
+	.release = stacked_release,
+	.read = stacked_read,
+	.write = stacked_write,
+	.splice_write = stacked_splice_write,
+	.poll = stacked_poll,
+	.destroy = stacked_destroy,
+};
+
+/*
+ * Is @file a virtio-serial port of virtio_console, open for reading and
+ * writing? Its node must be named vportNpM, as virtio_console names it (the
+ * /dev/virtio-ports/NAME links resolve to that), with M its minor.
+ */
+static int check_port(struct file *file, u32 *n, u32 *m)
+{
+	const struct file_operations *fops = file->f_op;
+	struct inode *inode = file_inode(file);
+	char tail;
+
+	if (file->f_mode & FMODE_PATH || !S_ISCHR(inode->i_mode))
+		return -EINVAL;
+	if (!fops || !fops->owner || !fops->read || !fops->write ||
+	    strcmp(module_name(fops->owner), "virtio_console"))
+		return -EINVAL;
+	if ((file->f_mode & (FMODE_READ | FMODE_WRITE)) !=
+	    (FMODE_READ | FMODE_WRITE))
+		return -EINVAL;
+	if (sscanf(file->f_path.dentry->d_name.name, "vport%up%u%c",
+		   n, m, &tail) != 2 || *m != MINOR(inode->i_rdev))
+		return -EINVAL;
+	return 0;
+}
+
+static struct vportx_stacked *stacked_new(struct file *file, u32 hold)
+{
+	struct vportx_stacked *st = kzalloc(sizeof(*st), GFP_KERNEL);
+
+	if (!st)
+		return NULL;
+	st->path = file->f_path;
+	path_get(&st->path);
+	if (hold != VPORTX_HOLD_ALWAYS)
+		return st;
+	/*
+	 * The caller's open file becomes ours: the port allows one opener and
+	 * the caller has it now. Our reads and writes block unless the node
+	 * is non-blocking, so the file must not be O_NONBLOCK.
+	 */
+	st->held = get_file(file);
+	spin_lock(&file->f_lock);
+	file->f_flags &= ~O_NONBLOCK;
+	spin_unlock(&file->f_lock);
+	return st;
+}
+
+/* Attach the port open at @fd, like LOOP_CONFIGURE attaches a backing file. */
+int vportx_stacked_attach(int fd, const struct vportx_params *params,
+			  struct vportx_attach *out)
+{
+	struct vportx_stacked *st;
+	struct file *file;
+	u32 n, m;
+	int ret;
+
+	/* fget_raw: an O_PATH descriptor is a wrong file, not a bad fd. */
+	file = fget_raw(fd);
+	if (!file)
+		return -EBADF;
+	ret = check_port(file, &n, &m);
+	if (ret)
+		goto out_fput;
+	ret = -ENOMEM;
+	st = stacked_new(file, params->hold);
+	if (!st)
+		goto out_fput;
+	ret = vportx_node_create(n, m, file_inode(file)->i_rdev, params,
+				 &stacked_ops, st, &out->minor);
+	if (ret)
+		goto err_free_state;
+	out->port_dev = n;
+	out->port_nr = m;
+	goto out_fput;
+
+err_free_state:
+	stacked_free(st);
+out_fput:
+	fput(file);
+	return ret;
+}

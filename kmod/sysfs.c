@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-node sysfs attributes, /sys/class/vportx/vportxNpM/: read-only views
+ * of what a user debugging a port wants to see without an ioctl.
+ */
+
+#include "vportx.h"
+
+#include <linux/vportx.h>
+
+#include <linux/sysfs.h>
+
+static struct vportx_node *to_node(struct device *dev)
+{
+	return dev_get_drvdata(dev);
+}
+
+static ssize_t source_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct vportx_node *node = to_node(dev);
+
+	return sysfs_emit(buf, "vport%up%u\n", node->port_dev, node->port_nr);
+}
+static DEVICE_ATTR_RO(source);
+
+static ssize_t backend_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%s\n", to_node(dev)->ops->name);
+}
+static DEVICE_ATTR_RO(backend);
+
+static ssize_t hold_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	bool always = to_node(dev)->params.hold == VPORTX_HOLD_ALWAYS;
+
+	return sysfs_emit(buf, "%s\n", always ? "always" : "open");
+}
+static DEVICE_ATTR_RO(hold);
+
+static ssize_t tx_limit_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%u\n", to_node(dev)->params.tx_limit);
+}
+static DEVICE_ATTR_RO(tx_limit);
+
+static ssize_t open_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_node(dev)->open_count));
+}
+static DEVICE_ATTR_RO(open);
+
+static ssize_t rx_bytes_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  (long long)atomic64_read(&to_node(dev)->rx_bytes));
+}
+static DEVICE_ATTR_RO(rx_bytes);
+
+static ssize_t tx_bytes_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  (long long)atomic64_read(&to_node(dev)->tx_bytes));
+}
+static DEVICE_ATTR_RO(tx_bytes);
+
+static struct attribute *vportx_node_attrs[] = {
+	&dev_attr_source.attr,
+	&dev_attr_backend.attr,
+	&dev_attr_hold.attr,
+	&dev_attr_tx_limit.attr,
+	&dev_attr_open.attr,
+	&dev_attr_rx_bytes.attr,
+	&dev_attr_tx_bytes.attr,
+	NULL,
+};
+
+static const struct attribute_group vportx_node_group = {
+	.attrs = vportx_node_attrs,
+};
+
+const struct attribute_group *vportx_node_groups[] = {
+	&vportx_node_group,
+	NULL,
+};
