@@ -27,6 +27,8 @@ static DEFINE_IDR(nodes);
 static dev_t vportx_devt;
 static struct cdev vportx_cdev;
 static struct class *vportx_class;
+/* Ours, so module exit can wait for a removal still under way. */
+static struct workqueue_struct *vportx_wq;
 
 static bool port_attached(dev_t port_devt)
 {
@@ -47,7 +49,8 @@ static int vportx_open(struct inode *inode, struct file *file)
 
 	mutex_lock(&nodes_lock);
 	node = idr_find(&nodes, iminor(inode));
-	if (!node)
+	/* An unplugged port's node is on its way out; ENXIO like stock. */
+	if (!node || node->unplugged)
 		goto out;
 	/* Exclusive like the stock node: two readers would split the stream. */
 	ret = -EBUSY;
@@ -64,14 +67,32 @@ out:
 	return ret;
 }
 
+static void node_free(struct vportx_node *node);
+static void node_remove_work(struct work_struct *work);
+
+/* Unpublish @node if its port is gone and nobody has it open. */
+static bool unpublish_unplugged(struct vportx_node *node)
+{
+	lockdep_assert_held(&nodes_lock);
+	if (!node->unplugged || node->open_count ||
+	    idr_find(&nodes, node->minor) != node)
+		return false;
+	idr_remove(&nodes, node->minor);
+	return true;
+}
+
 static int vportx_release(struct inode *inode, struct file *file)
 {
 	struct vportx_node *node = file->private_data;
+	bool gone;
 
 	mutex_lock(&nodes_lock);
 	node->ops->release(node);
 	node->open_count--;
+	gone = unpublish_unplugged(node);
 	mutex_unlock(&nodes_lock);
+	if (gone)
+		node_free(node);
 	return 0;
 }
 
@@ -170,6 +191,8 @@ static struct vportx_node *node_alloc(u32 port_dev, u32 port_nr,
 	mutex_init(&node->tx_lock);
 	atomic64_set(&node->rx_bytes, 0);
 	atomic64_set(&node->tx_bytes, 0);
+	node->host_connected = -1;
+	INIT_WORK(&node->remove_work, node_remove_work);
 	return node;
 }
 
@@ -204,6 +227,8 @@ int vportx_node_create(u32 port_dev, u32 port_nr, dev_t port_devt,
 	ret = PTR_ERR_OR_ZERO(node->dev);
 	if (ret)
 		goto err_remove_minor;
+	if (ops->start)
+		ops->start(node);
 	idr_replace(&nodes, node, node->minor);
 	*minor = node->minor;
 	mutex_unlock(&nodes_lock);
@@ -218,13 +243,38 @@ err_unlock:
 	return ret;
 }
 
-/* Unpublished already: nobody can open it or find it any more. */
-static void node_free(struct vportx_node *node)
+/*
+ * Unpublished already: nobody can open it or find it any more. The backend
+ * goes first, so nothing it runs can report on a device that is gone.
+ */
+static void __node_free(struct vportx_node *node)
 {
 	pr_debug("%s: destroyed\n", dev_name(node->dev));
-	device_destroy(vportx_class, MKDEV(MAJOR(vportx_devt), node->minor));
 	node->ops->destroy(node);
+	device_destroy(vportx_class, MKDEV(MAJOR(vportx_devt), node->minor));
 	kfree(node);
+}
+
+/* Not with nodes_lock held: the removal work may be waiting for it. */
+static void node_free(struct vportx_node *node)
+{
+	cancel_work_sync(&node->remove_work);
+	__node_free(node);
+}
+
+/* The port was unplugged: the node goes now, or at its last close. */
+static void node_remove_work(struct work_struct *work)
+{
+	struct vportx_node *node = container_of(work, struct vportx_node,
+						remove_work);
+	bool gone;
+
+	mutex_lock(&nodes_lock);
+	gone = unpublish_unplugged(node);
+	mutex_unlock(&nodes_lock);
+	/* Every other path to node_free() needs the node published. */
+	if (gone)
+		__node_free(node);
 }
 
 int vportx_node_destroy(u32 minor)
@@ -247,14 +297,56 @@ int vportx_node_destroy(u32 minor)
 void vportx_node_destroy_all(void)
 {
 	struct vportx_node *node;
-	int id;
+	int id = 0;
 
-	mutex_lock(&nodes_lock);
-	idr_for_each_entry(&nodes, node, id) {
-		idr_remove(&nodes, id);
+	for (;;) {
+		mutex_lock(&nodes_lock);
+		node = idr_get_next(&nodes, &id);
+		if (node)
+			idr_remove(&nodes, id);
+		mutex_unlock(&nodes_lock);
+		if (!node)
+			break;
 		node_free(node);
 	}
-	mutex_unlock(&nodes_lock);
+}
+
+static void port_state_uevent(struct vportx_node *node)
+{
+	char host[32], unplugged[32];
+	char *envp[3];
+
+	snprintf(host, sizeof(host), "VPORTX_HOST_CONNECTED=%d",
+		 node->host_connected);
+	snprintf(unplugged, sizeof(unplugged), "VPORTX_UNPLUGGED=%d",
+		 node->unplugged);
+	envp[0] = host;
+	envp[1] = unplugged;
+	envp[2] = NULL;
+	kobject_uevent_env(&node->dev->kobj, KOBJ_CHANGE, envp);
+}
+
+/*
+ * The backend saw the port change: the host connected or went away, or
+ * the port was unplugged. Called by one backend context at a time. Users
+ * learn of it from sysfs and a change uevent (udev rules can act on it).
+ */
+void vportx_node_port_state(struct vportx_node *node, int host_connected,
+			    bool unplugged)
+{
+	bool newly_unplugged = unplugged && !node->unplugged;
+
+	if (host_connected == node->host_connected && !newly_unplugged)
+		return;
+	WRITE_ONCE(node->host_connected, host_connected);
+	if (newly_unplugged)
+		WRITE_ONCE(node->unplugged, true);
+	if (host_connected >= 0 || newly_unplugged)
+		port_state_uevent(node);
+	if (newly_unplugged) {
+		pr_debug("%s: port unplugged\n", dev_name(node->dev));
+		queue_work(vportx_wq, &node->remove_work);
+	}
 }
 
 static void node_fill_info(const struct vportx_node *node,
@@ -304,8 +396,14 @@ int vportx_node_init(void)
 	ret = PTR_ERR_OR_ZERO(vportx_class);
 	if (ret)
 		goto err_del_cdev;
+	ret = -ENOMEM;
+	vportx_wq = alloc_workqueue("vportx", 0, 0);
+	if (!vportx_wq)
+		goto err_destroy_class;
 	return 0;
 
+err_destroy_class:
+	class_destroy(vportx_class);
 err_del_cdev:
 	cdev_del(&vportx_cdev);
 err_unregister_region:
@@ -316,6 +414,7 @@ err:
 
 void vportx_node_uninit(void)
 {
+	destroy_workqueue(vportx_wq);
 	class_destroy(vportx_class);
 	cdev_del(&vportx_cdev);
 	unregister_chrdev_region(vportx_devt, VPORTX_MINORS);

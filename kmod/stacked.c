@@ -14,16 +14,32 @@
 
 #include <linux/vportx.h>
 
+#include <linux/dcache.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/path.h>
 #include <linux/slab.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
 
 struct vportx_stacked {
 	struct path path;	/* the port's node, to reopen it */
+	const struct file_operations *fops;	/* the port's, at attach */
 	struct file *held;	/* hold=always: open from attach to detach */
 	struct file *port;	/* the open port while the node is open */
+	struct vportx_node *node;
+
+	/*
+	 * Watching the open port: an entry on its wait queue, woken with it
+	 * for data, space, host open/close and unplug, schedules work that
+	 * reads the port's poll mask. vhost_poll does the same for its files.
+	 */
+	poll_table pt;
+	wait_queue_entry_t wait;
+	wait_queue_head_t *wqh;
+	struct file *watched;
+	struct work_struct watch_work;
 };
 
 static struct file *port_of(struct vportx_node *node)
@@ -107,6 +123,81 @@ static __poll_t stacked_poll(struct vportx_node *node, struct file *file,
 	return vfs_poll(port_of(node), wait);
 }
 
+static void watch_work(struct work_struct *work)
+{
+	struct vportx_stacked *st = container_of(work, struct vportx_stacked,
+						 watch_work);
+	__poll_t mask = vfs_poll(st->watched, NULL);
+
+	/* An unplugged port polls as EPOLLHUP alone; a lost host adds IN. */
+	vportx_node_port_state(st->node, !(mask & EPOLLHUP), mask == EPOLLHUP);
+}
+
+static int watch_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
+		      void *key)
+{
+	struct vportx_stacked *st = container_of(wait, struct vportx_stacked,
+						 wait);
+
+	schedule_work(&st->watch_work);
+	return 0;
+}
+
+static void watch_queue(struct file *file, wait_queue_head_t *wqh,
+			poll_table *pt)
+{
+	struct vportx_stacked *st = container_of(pt, struct vportx_stacked,
+						 pt);
+
+	st->wqh = wqh;
+	add_wait_queue(wqh, &st->wait);
+}
+
+static void watch_start(struct vportx_stacked *st, struct file *port)
+{
+	st->watched = port;
+	vfs_poll(port, &st->pt);
+	schedule_work(&st->watch_work);
+}
+
+/* After this, nothing runs on the port's behalf: it can be closed. */
+static void watch_stop(struct vportx_stacked *st)
+{
+	if (!st->watched)
+		return;
+	if (st->wqh)
+		remove_wait_queue(st->wqh, &st->wait);
+	cancel_work_sync(&st->watch_work);
+	st->wqh = NULL;
+	st->watched = NULL;
+	vportx_node_port_state(st->node, -1, false);
+}
+
+static void stacked_start(struct vportx_node *node)
+{
+	struct vportx_stacked *st = node->backend;
+
+	st->node = node;
+	if (st->held)
+		watch_start(st, st->held);
+}
+
+/*
+ * Reopen the port from its path. Once the port is unplugged its number
+ * falls back to virtio_console's per-device chrdev region, whose fops have
+ * neither open nor read: that "opens" fine, so check whose file we got.
+ */
+static struct file *port_reopen(struct vportx_stacked *st)
+{
+	struct file *port = dentry_open(&st->path, O_RDWR, current_cred());
+
+	if (!IS_ERR(port) && port->f_op != st->fops) {
+		fput(port);
+		port = ERR_PTR(-ENXIO);
+	}
+	return port;
+}
+
 /* hold=open opens the port with the node; EBUSY if someone else has it. */
 static int stacked_open(struct vportx_node *node)
 {
@@ -114,9 +205,14 @@ static int stacked_open(struct vportx_node *node)
 	struct file *port = st->held;
 
 	if (!port)
-		port = dentry_open(&st->path, O_RDWR, current_cred());
+		port = port_reopen(st);
+	/* ENXIO: virtio_console has no port behind the number any more. */
+	if (port == ERR_PTR(-ENXIO))
+		vportx_node_port_state(node, 0, true);
 	if (IS_ERR(port))
 		return PTR_ERR(port);
+	if (!st->held)
+		watch_start(st, port);
 	st->port = port;
 	return 0;
 }
@@ -125,8 +221,10 @@ static void stacked_release(struct vportx_node *node)
 {
 	struct vportx_stacked *st = node->backend;
 
-	if (!st->held)
+	if (!st->held) {
+		watch_stop(st);
 		fput(st->port);
+	}
 	st->port = NULL;
 }
 
@@ -140,11 +238,15 @@ static void stacked_free(struct vportx_stacked *st)
 
 static void stacked_destroy(struct vportx_node *node)
 {
-	stacked_free(node->backend);
+	struct vportx_stacked *st = node->backend;
+
+	watch_stop(st);
+	stacked_free(st);
 }
 
 static const struct vportx_backend_ops stacked_ops = {
 	.name = "stacked",
+	.start = stacked_start,
 	.open = stacked_open,
 	.release = stacked_release,
 	.read = stacked_read,
@@ -163,7 +265,9 @@ static int check_port(struct file *file, u32 *n, u32 *m)
 {
 	const struct file_operations *fops = file->f_op;
 	struct inode *inode = file_inode(file);
+	struct name_snapshot name;
 	char tail;
+	int found;
 
 	if (file->f_mode & FMODE_PATH || !S_ISCHR(inode->i_mode))
 		return -EINVAL;
@@ -173,8 +277,11 @@ static int check_port(struct file *file, u32 *n, u32 *m)
 	if ((file->f_mode & (FMODE_READ | FMODE_WRITE)) !=
 	    (FMODE_READ | FMODE_WRITE))
 		return -EINVAL;
-	if (sscanf(file->f_path.dentry->d_name.name, "vport%up%u%c",
-		   n, m, &tail) != 2 || *m != MINOR(inode->i_rdev))
+	/* A snapshot: the node may be renamed while we parse its name. */
+	take_dentry_name_snapshot(&name, file->f_path.dentry);
+	found = sscanf(name.name.name, "vport%up%u%c", n, m, &tail);
+	release_dentry_name_snapshot(&name);
+	if (found != 2 || *m != MINOR(inode->i_rdev))
 		return -EINVAL;
 	return 0;
 }
@@ -185,8 +292,12 @@ static struct vportx_stacked *stacked_new(struct file *file, u32 hold)
 
 	if (!st)
 		return NULL;
+	init_poll_funcptr(&st->pt, watch_queue);
+	init_waitqueue_func_entry(&st->wait, watch_wake);
+	INIT_WORK(&st->watch_work, watch_work);
 	st->path = file->f_path;
 	path_get(&st->path);
+	st->fops = file->f_op;
 	if (hold != VPORTX_HOLD_ALWAYS)
 		return st;
 	/*

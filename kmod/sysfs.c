@@ -70,6 +70,25 @@ static ssize_t tx_bytes_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(tx_bytes);
 
+/* 1 or 0; "unknown" while the port is not open (hold=open, node closed). */
+static ssize_t host_connected_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	int host = READ_ONCE(to_node(dev)->host_connected);
+
+	if (host < 0)
+		return sysfs_emit(buf, "unknown\n");
+	return sysfs_emit(buf, "%d\n", host);
+}
+static DEVICE_ATTR_RO(host_connected);
+
+static ssize_t unplugged_show(struct device *dev, struct device_attribute *attr,
+			      char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(to_node(dev)->unplugged));
+}
+static DEVICE_ATTR_RO(unplugged);
+
 static struct attribute *vportx_node_attrs[] = {
 	&dev_attr_source.attr,
 	&dev_attr_backend.attr,
@@ -78,6 +97,8 @@ static struct attribute *vportx_node_attrs[] = {
 	&dev_attr_open.attr,
 	&dev_attr_rx_bytes.attr,
 	&dev_attr_tx_bytes.attr,
+	&dev_attr_host_connected.attr,
+	&dev_attr_unplugged.attr,
 	NULL,
 };
 

@@ -15,6 +15,7 @@
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 struct pipe_inode_info;
 struct vportx_node;
@@ -22,11 +23,13 @@ struct vportx_node;
 /*
  * What a backend does for a node. open/release bracket each open of the
  * node; read/write/poll/splice_write run between them. @nonblock is the
- * node file's O_NONBLOCK. destroy undoes what the backend's attach did,
- * once the node is gone.
+ * node file's O_NONBLOCK. start runs once the node exists, before anyone
+ * can find it; destroy undoes start and the backend's attach, before the
+ * node's device goes away.
  */
 struct vportx_backend_ops {
 	const char *name;
+	void (*start)(struct vportx_node *node);
 	int (*open)(struct vportx_node *node);
 	void (*release)(struct vportx_node *node);
 	ssize_t (*read)(struct vportx_node *node, char __user *buf, size_t len,
@@ -58,6 +61,9 @@ struct vportx_node {
 	void *backend;		/* the backend's own state */
 
 	unsigned int open_count;	/* under the node table's lock */
+	int host_connected;	/* 1, 0, or -1 while the port is not open */
+	bool unplugged;		/* the port was hot-unplugged */
+	struct work_struct remove_work;	/* unplugged: remove once closed */
 	struct mutex rx_lock;	/* one reader at a time, in order */
 	struct mutex tx_lock;	/* one writer at a time, in order */
 	atomic64_t rx_bytes;
@@ -75,6 +81,8 @@ int vportx_node_destroy(u32 minor);
 void vportx_node_destroy_all(void);
 struct vportx_info;
 int vportx_node_info(struct vportx_info *info);
+void vportx_node_port_state(struct vportx_node *node, int host_connected,
+			    bool unplugged);
 
 /* sysfs.c */
 extern const struct attribute_group *vportx_node_groups[];
