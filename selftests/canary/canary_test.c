@@ -23,8 +23,8 @@ static long long sink_bad_offset(uint64_t expected, uint64_t sent)
 	if (rig_ctl_ok("reset test.spare") ||
 	    rig_ctl_ok("sink test.spare 65536 %llu", (unsigned long long)expected))
 		return -3;
-	fd = rig_port_open("test.spare", O_RDWR);
-	if (fd < 0 || rig_wait_host(fd, 10000) ||
+	fd = rig_port_open_host("test.spare", O_RDWR, 10000);
+	if (fd < 0 ||
 	    rig_send(fd, sent, 65536, 4096, NULL) != 65536 ||
 	    rig_ctl(reply, sizeof(reply), "wait test.spare 60000") ||
 	    rig_parse_sunk(reply, &n, &hash, &bad))

@@ -3,34 +3,20 @@
  * The module skeleton: loaded by the rig before the tests, with the version
  * the source says, and its banner in the kernel log.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kselftest_harness.h"
+#include "guest.h"
 #include "../../kmod/version.h"
-
-static int read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	int ret = 0;
-
-	if (!f)
-		return -errno;
-	if (!fgets(buf, len, f))
-		ret = -EIO;
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
-	return ret;
-}
 
 TEST(module_loaded_with_version)
 {
 	char version[64];
 
-	ASSERT_EQ(0, read_line("/sys/module/vportx/version", version,
-			       sizeof(version)));
+	ASSERT_EQ(0, rig_read_file("/sys/module/vportx/version", version,
+				   sizeof(version)));
 	EXPECT_STREQ(VPORTX_VERSION, version);
 }
 

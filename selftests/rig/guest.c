@@ -22,7 +22,7 @@
 /* A reply may wait for a long job: the peer bounds it with `wait ID MS`. */
 #define CTL_REPLY_TIMEOUT_MS (15 * 60 * 1000)
 
-static int read_file(const char *path, char *buf, size_t len)
+int rig_read_file(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
@@ -47,7 +47,7 @@ static int port_matches(const char *port, const char *name)
 	int ret;
 
 	snprintf(path, sizeof(path), SYS_PORTS "/%s/name", port);
-	ret = read_file(path, val, sizeof(val));
+	ret = rig_read_file(path, val, sizeof(val));
 	if (ret == -ENOENT)
 		return !*name;
 	return !ret && *name && !strcmp(val, name);
@@ -84,6 +84,24 @@ int rig_port_open(const char *name, int flags)
 	return ret < 0 ? -errno : ret;
 }
 
+int rig_port_open_host(const char *name, int flags, int timeout_ms)
+{
+	return rig_host_or_close(rig_port_open(name, flags), timeout_ms);
+}
+
+int rig_wait_port(const char *name, int exists)
+{
+	char path[64];
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if ((rig_port_path(name, path, sizeof(path)) == 0) == exists)
+			return 0;
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
 int rig_port_sysfs(const char *name, const char *attr, char *buf, size_t len)
 {
 	char dev[64], path[512];
@@ -92,7 +110,7 @@ int rig_port_sysfs(const char *name, const char *attr, char *buf, size_t len)
 	if (ret < 0)
 		return ret;
 	snprintf(path, sizeof(path), SYS_PORTS "/%s/%s", dev + 5, attr);
-	return read_file(path, buf, len);
+	return rig_read_file(path, buf, len);
 }
 
 /* A "key: value" line of the port's debugfs file, e.g. bytes_received. */
@@ -142,6 +160,15 @@ int rig_wait_host(int fd, int timeout_ms)
 		usleep(10000);
 	}
 	return -ETIMEDOUT;
+}
+
+int rig_host_or_close(int fd, int timeout_ms)
+{
+	if (fd >= 0 && rig_wait_host(fd, timeout_ms) < 0) {
+		close(fd);
+		return -ETIMEDOUT;
+	}
+	return fd;
 }
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -245,6 +272,21 @@ int rig_ctl_ok(const char *fmt, ...)
 	else if (ret)
 		fprintf(stderr, "rig: peer: %s\n", reply);
 	return ret ? -EPROTO : 0;
+}
+
+int rig_wait_unread_zero(const char *id)
+{
+	char reply[RIG_REPLY_MAX];
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (rig_ctl(reply, sizeof(reply), "stats %s", id))
+			return -EPROTO;
+		if (strstr(reply, " unread=0"))
+			return 0;
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
 }
 
 ssize_t rig_send(int fd, uint64_t seed, size_t total, size_t chunk,

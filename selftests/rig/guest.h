@@ -14,9 +14,19 @@
 
 #define RIG_REPLY_MAX 256
 
+/* The contents of the file @path in @buf, cut at the first newline. */
+int rig_read_file(const char *path, char *buf, size_t len);
+
 /* /dev/vportNpM of the port named @name ("" for the one unnamed port). */
 int rig_port_path(const char *name, char *path, size_t len);
 int rig_port_open(const char *name, int flags);
+/*
+ * rig_port_open, then wait up to @timeout_ms for the host side of the port:
+ * the fd, or -ETIMEDOUT (the port closed again) when the host never came.
+ */
+int rig_port_open_host(const char *name, int flags, int timeout_ms);
+/* Wait until the port named @name exists (1) or is gone (0). */
+int rig_wait_port(const char *name, int exists);
 /* A sysfs attribute or debugfs counter of the stock port named @name. */
 int rig_port_sysfs(const char *name, const char *attr, char *buf, size_t len);
 long long rig_port_debugfs(const char *name, const char *key);
@@ -30,9 +40,21 @@ int rig_ctl(char *reply, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* rig_ctl that must succeed: 0 or -EPROTO (the reply goes to stderr). */
 int rig_ctl_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Wait until QEMU has read every byte the peer wrote to port @id: QEMU
+ * reads a socket only into buffers the guest posted, so then they are all
+ * in the guest. -EPROTO when the peer refuses `stats`.
+ */
+int rig_wait_unread_zero(const char *id);
 
 /* Wait until the host side of the open port @fd is connected. */
 int rig_wait_host(int fd, int timeout_ms);
+/*
+ * rig_wait_host on @fd, what an open returned (an fd or -errno): @fd once
+ * the host is connected, -ETIMEDOUT with @fd closed when it did not come
+ * within @timeout_ms, or @fd unchanged when it is already -errno.
+ */
+int rig_host_or_close(int fd, int timeout_ms);
 /* Wait until @fd polls with @events set; returns revents or -errno. */
 int rig_poll(int fd, short events, int timeout_ms);
 

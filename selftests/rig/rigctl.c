@@ -54,17 +54,10 @@ static int open_target(const char *what, int flags)
 
 	if (!strcmp(what, "-"))
 		return flags == O_RDONLY ? 0 : 1;
-	if (what[0] == '/')
-		fd = open(what, flags);
-	else
-		fd = rig_port_open(what, flags);
-	if (fd < 0 && what[0] == '/')
-		fd = -errno;
-	if (fd >= 0 && what[0] != '/' && rig_wait_host(fd, 10000) < 0) {
-		close(fd);
-		return -ETIMEDOUT;
-	}
-	return fd;
+	if (what[0] != '/')
+		return rig_port_open_host(what, flags, 10000);
+	fd = open(what, flags);
+	return fd < 0 ? -errno : fd;
 }
 
 static int parse_xfer(int argc, char **argv, int flags, uint64_t *seed,

@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,58 +22,10 @@
 #include "kselftest_harness.h"
 #include "guest.h"
 #include "pattern.h"
+#include "xfer.h"
 
 #define HOST_WAIT_MS 10000
-/* How long the peer may take to finish a job before `wait` gives up. */
-#define JOB_MS 240000
 #define MANY 16
-
-/* Move @n bytes guest→host through @fd and check what the peer got. */
-static void to_host(struct __test_metadata *_metadata, int fd, const char *id,
-		    uint64_t seed, size_t n, size_t chunk)
-{
-	char reply[RIG_REPLY_MAX];
-	unsigned long long got;
-	uint64_t sent_hash, hash;
-	long long bad;
-
-	ASSERT_EQ(0, rig_ctl_ok("sink %s %zu %" PRIu64, id, n, seed));
-	ASSERT_EQ((ssize_t)n, rig_send(fd, seed, n, chunk, &sent_hash));
-	ASSERT_EQ(0, rig_ctl(reply, sizeof(reply), "wait %s %d", id, JOB_MS))
-		TH_LOG("wait %s: %s", id, reply);
-	ASSERT_EQ(0, rig_parse_sunk(reply, &got, &hash, &bad))
-		TH_LOG("reply: %s", reply);
-	EXPECT_EQ(n, got);
-	EXPECT_EQ(-1, bad);
-	EXPECT_EQ(sent_hash, hash);
-}
-
-/* Have the peer send @n bytes host→guest and verify every one of them. */
-static void from_host(struct __test_metadata *_metadata, int fd,
-		      const char *id, uint64_t seed, size_t n, size_t chunk)
-{
-	char reply[RIG_REPLY_MAX], expect[64];
-	struct rig_recv res;
-
-	ASSERT_EQ(0, rig_ctl_ok("source %s %zu %" PRIu64, id, n, seed));
-	ASSERT_EQ(0, rig_recv(fd, seed, n, chunk, &res));
-	EXPECT_EQ(-1, res.bad);
-	ASSERT_EQ(0, rig_ctl(reply, sizeof(reply), "wait %s %d", id, JOB_MS))
-		TH_LOG("wait %s: %s", id, reply);
-	snprintf(expect, sizeof(expect), "sent %zu", n);
-	EXPECT_STREQ(expect, reply);
-}
-
-static int open_port(const char *name, int flags)
-{
-	int fd = rig_port_open(name, flags);
-
-	if (fd >= 0 && rig_wait_host(fd, HOST_WAIT_MS) < 0) {
-		close(fd);
-		return -ETIMEDOUT;
-	}
-	return fd;
-}
 
 /* Poll the peer until QEMU's last VSERPORT_CHANGE for @id says @open. */
 static int wait_vserport(const char *id, int open)
@@ -87,40 +38,6 @@ static int wait_vserport(const char *id, int open)
 		if (rig_ctl(reply, sizeof(reply), "vserport %s", id))
 			return -EPROTO;
 		if (!strcmp(reply, want))
-			return 0;
-		usleep(10000);
-	}
-	return -ETIMEDOUT;
-}
-
-/*
- * Wait until QEMU has read every byte the peer wrote to port @id: QEMU
- * reads a socket only into buffers the guest posted, so then they are all
- * in the guest.
- */
-static int wait_unread_zero(const char *id)
-{
-	char reply[RIG_REPLY_MAX];
-	int i;
-
-	for (i = 0; i < 1000; i++) {
-		if (rig_ctl(reply, sizeof(reply), "stats %s", id))
-			return -EPROTO;
-		if (strstr(reply, " unread=0"))
-			return 0;
-		usleep(10000);
-	}
-	return -ETIMEDOUT;
-}
-
-/* Wait until the port named @name exists (1) or is gone (0). */
-static int wait_port(const char *name, int exists)
-{
-	char path[64];
-	int i;
-
-	for (i = 0; i < 1000; i++) {
-		if ((rig_port_path(name, path, sizeof(path)) == 0) == exists)
 			return 0;
 		usleep(10000);
 	}
@@ -148,7 +65,7 @@ FIXTURE_VARIANT_ADD(xfer, unnamed) { .id = "unnamed", .name = "",
 FIXTURE_SETUP(xfer)
 {
 	ASSERT_EQ(0, rig_ctl_ok("reset %s", variant->id));
-	self->fd = open_port(variant->name, O_RDWR);
+	self->fd = rig_port_open_host(variant->name, O_RDWR, HOST_WAIT_MS);
 	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", variant->id,
 				      strerror(-self->fd));
 }
@@ -161,12 +78,14 @@ FIXTURE_TEARDOWN(xfer)
 
 TEST_F(xfer, guest_to_host)
 {
-	to_host(_metadata, self->fd, variant->id, 11, variant->size, 1 << 20);
+	rig_to_host(_metadata, self->fd, variant->id, 11, variant->size,
+		    1 << 20);
 }
 
 TEST_F(xfer, host_to_guest)
 {
-	from_host(_metadata, self->fd, variant->id, 12, variant->size, 1 << 20);
+	rig_from_host(_metadata, self->fd, variant->id, 12, variant->size,
+		      1 << 20);
 }
 
 /* The host sends before the guest opens the port: nothing may be lost. */
@@ -178,11 +97,11 @@ TEST_F(xfer, async_host_first)
 	close(self->fd);
 	ASSERT_EQ(0, rig_ctl_ok("source %s %zu 13", variant->id, n));
 	usleep(300000);
-	self->fd = open_port(variant->name, O_RDWR);
+	self->fd = rig_port_open_host(variant->name, O_RDWR, HOST_WAIT_MS);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, rig_recv(self->fd, 13, n, 65536, &res));
 	EXPECT_EQ(-1, res.bad);
-	ASSERT_EQ(0, rig_ctl_ok("wait %s %d", variant->id, JOB_MS));
+	ASSERT_EQ(0, rig_ctl_ok("wait %s %d", variant->id, RIG_JOB_MS));
 }
 
 /* The node semantics of one stock port. */
@@ -193,7 +112,7 @@ FIXTURE(stock) {
 FIXTURE_SETUP(stock)
 {
 	ASSERT_EQ(0, rig_ctl_ok("reset test.unix"));
-	self->fd = open_port("test.unix", O_RDWR);
+	self->fd = rig_port_open_host("test.unix", O_RDWR, HOST_WAIT_MS);
 	ASSERT_LE(0, self->fd);
 }
 
@@ -206,18 +125,18 @@ FIXTURE_TEARDOWN(stock)
 
 TEST_F_TIMEOUT(stock, big_64m_guest_to_host, 600)
 {
-	to_host(_metadata, self->fd, "test.unix", 21, 64 << 20, 1 << 20);
+	rig_to_host(_metadata, self->fd, "test.unix", 21, 64 << 20, 1 << 20);
 }
 
 TEST_F_TIMEOUT(stock, big_64m_host_to_guest, 600)
 {
-	from_host(_metadata, self->fd, "test.unix", 22, 64 << 20, 1 << 20);
+	rig_from_host(_metadata, self->fd, "test.unix", 22, 64 << 20, 1 << 20);
 }
 
 /* 10,000 messages of 64 bytes, one write() each. */
 TEST_F_TIMEOUT(stock, small_messages, 300)
 {
-	to_host(_metadata, self->fd, "test.unix", 23, 10000 * 64, 64);
+	rig_to_host(_metadata, self->fd, "test.unix", 23, 10000 * 64, 64);
 }
 
 /* 1,000 round trips of 64 bytes through the peer's echo. */
@@ -249,11 +168,13 @@ TEST_F_TIMEOUT(stock, loops_20x, 300)
 
 	for (i = 0; i < 20; i++) {
 		close(self->fd);
-		self->fd = open_port("test.unix", O_RDWR);
+		self->fd = rig_port_open_host("test.unix", O_RDWR,
+					      HOST_WAIT_MS);
 		ASSERT_LE(0, self->fd);
-		to_host(_metadata, self->fd, "test.unix", 100 + i, 256 << 10, 4096);
-		from_host(_metadata, self->fd, "test.unix", 200 + i, 256 << 10,
-			  4096);
+		rig_to_host(_metadata, self->fd, "test.unix", 100 + i,
+			    256 << 10, 4096);
+		rig_from_host(_metadata, self->fd, "test.unix", 200 + i,
+			      256 << 10, 4096);
 	}
 }
 
@@ -266,8 +187,8 @@ TEST_F(stock, read_returns_at_most_4k)
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, rig_ctl_ok("source test.unix 65536 25"));
-	ASSERT_EQ(0, rig_ctl_ok("wait test.unix %d", JOB_MS));
-	ASSERT_EQ(0, wait_unread_zero("test.unix"));
+	ASSERT_EQ(0, rig_ctl_ok("wait test.unix %d", RIG_JOB_MS));
+	ASSERT_EQ(0, rig_wait_unread_zero("test.unix"));
 	n = read(self->fd, buf, 65536);
 	EXPECT_LT(0, n);
 	EXPECT_GE(4096, n);
@@ -291,7 +212,8 @@ TEST_F(stock, write_capped_at_32k)
 	ASSERT_EQ(0, rig_ctl_ok("sink test.unix 32768 26"));
 	n = write(self->fd, buf, len);
 	EXPECT_EQ(32768, n);
-	ASSERT_EQ(0, rig_ctl(reply, sizeof(reply), "wait test.unix %d", JOB_MS));
+	ASSERT_EQ(0, rig_ctl(reply, sizeof(reply), "wait test.unix %d",
+			     RIG_JOB_MS));
 	EXPECT_EQ(0, strncmp(reply, "received 32768 ", 15)) TH_LOG("%s", reply);
 	EXPECT_NE(NULL, strstr(reply, " -1")) TH_LOG("%s", reply);
 	free(buf);
@@ -335,15 +257,15 @@ TEST(udp_backend)
 	ASSERT_LE(0, fd);
 	if (!(rig_poll(fd, POLLOUT, 1000) & POLLHUP)) {
 		ASSERT_EQ(0, fcntl(fd, F_SETFL, O_RDWR));
-		to_host(_metadata, fd, "test.udp", 61, n, 4096);
-		from_host(_metadata, fd, "test.udp", 62, n, 4096);
+		rig_to_host(_metadata, fd, "test.udp", 61, n, 4096);
+		rig_from_host(_metadata, fd, "test.udp", 62, n, 4096);
 		close(fd);
 		return;
 	}
 	EXPECT_EQ(-1, write(fd, &c, 1));
 	EXPECT_EQ(EAGAIN, errno);
 	ASSERT_EQ(0, rig_ctl_ok("source test.udp %zu 62", n));
-	ASSERT_EQ(0, rig_ctl_ok("wait test.udp %d", JOB_MS));
+	ASSERT_EQ(0, rig_ctl_ok("wait test.udp %d", RIG_JOB_MS));
 	usleep(500000);
 	/* Nothing arrived, and an absent host with nothing queued is EOF. */
 	EXPECT_EQ(0, read(fd, &c, 1));
@@ -366,10 +288,10 @@ TEST_F(stock, close_discards_unread)
 	struct rig_recv res;
 
 	ASSERT_EQ(0, rig_ctl_ok("source test.unix 8192 27"));
-	ASSERT_EQ(0, rig_ctl_ok("wait test.unix %d", JOB_MS));
-	ASSERT_EQ(0, wait_unread_zero("test.unix"));
+	ASSERT_EQ(0, rig_ctl_ok("wait test.unix %d", RIG_JOB_MS));
+	ASSERT_EQ(0, rig_wait_unread_zero("test.unix"));
 	close(self->fd);
-	self->fd = open_port("test.unix", O_RDWR);
+	self->fd = rig_port_open_host("test.unix", O_RDWR, HOST_WAIT_MS);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, rig_ctl_ok("source test.unix 4096 28"));
 	ASSERT_EQ(0, rig_recv(self->fd, 28, 4096, 4096, &res));
@@ -392,15 +314,15 @@ TEST(host_disconnect_reconnect)
 	int fd;
 
 	ASSERT_EQ(0, rig_ctl_ok("reset test.spare"));
-	fd = open_port("test.spare", O_RDWR);
+	fd = rig_port_open_host("test.spare", O_RDWR, HOST_WAIT_MS);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, rig_ctl_ok("disconnect test.spare"));
 	EXPECT_EQ(POLLHUP, rig_poll(fd, POLLIN, HOST_WAIT_MS) & POLLHUP);
 	EXPECT_EQ(0, read(fd, &c, 1));
 	ASSERT_EQ(0, rig_ctl_ok("connect test.spare"));
 	ASSERT_EQ(0, rig_wait_host(fd, HOST_WAIT_MS));
-	to_host(_metadata, fd, "test.spare", 31, 64 << 10, 4096);
-	from_host(_metadata, fd, "test.spare", 32, 64 << 10, 4096);
+	rig_to_host(_metadata, fd, "test.spare", 31, 64 << 10, 4096);
+	rig_from_host(_metadata, fd, "test.spare", 32, 64 << 10, 4096);
 	close(fd);
 }
 
@@ -458,14 +380,14 @@ TEST_F_TIMEOUT(stock, all_ports_at_once, 300)
 		snprintf(id, sizeof(id), "many.%02d", i);
 		ASSERT_EQ(0, rig_ctl_ok("connect %s", id));
 		ASSERT_EQ(0, rig_ctl_ok("reset %s", id));
-		fds[i] = open_port(id, O_RDWR);
+		fds[i] = rig_port_open_host(id, O_RDWR, HOST_WAIT_MS);
 		ASSERT_LE(0, fds[i]) TH_LOG("%s: %s", id, strerror(-fds[i]));
 		ASSERT_EQ(0, rig_ctl_ok("sink %s %zu %d", id, n, 40 + i));
 	}
 	EXPECT_EQ(0, run_many(fds, child_send, n));
 	for (i = 0; i < MANY; i++) {
 		snprintf(id, sizeof(id), "many.%02d", i);
-		EXPECT_EQ(0, rig_ctl_ok("wait %s %d", id, JOB_MS));
+		EXPECT_EQ(0, rig_ctl_ok("wait %s %d", id, RIG_JOB_MS));
 		ASSERT_EQ(0, rig_ctl_ok("source %s %zu %d", id, n, 40 + i));
 	}
 	EXPECT_EQ(0, run_many(fds, child_recv, n));
@@ -479,14 +401,14 @@ TEST(hotplug_port)
 	int fd;
 
 	ASSERT_EQ(0, rig_ctl_ok("hotplug hot.0 hot.0 1 20"));
-	ASSERT_EQ(0, wait_port("hot.0", 1));
-	fd = open_port("hot.0", O_RDWR);
+	ASSERT_EQ(0, rig_wait_port("hot.0", 1));
+	fd = rig_port_open_host("hot.0", O_RDWR, HOST_WAIT_MS);
 	ASSERT_LE(0, fd);
-	to_host(_metadata, fd, "hot.0", 51, 256 << 10, 65536);
-	from_host(_metadata, fd, "hot.0", 52, 256 << 10, 65536);
+	rig_to_host(_metadata, fd, "hot.0", 51, 256 << 10, 65536);
+	rig_from_host(_metadata, fd, "hot.0", 52, 256 << 10, 65536);
 	close(fd);
 	ASSERT_EQ(0, rig_ctl_ok("unplug hot.0"));
-	EXPECT_EQ(0, wait_port("hot.0", 0));
+	EXPECT_EQ(0, rig_wait_port("hot.0", 0));
 }
 
 /* Unplugging a port under a blocked read() wakes it with ENODEV. */
@@ -497,8 +419,8 @@ TEST(unplug_mid_read)
 	char c;
 
 	ASSERT_EQ(0, rig_ctl_ok("hotplug hot.1 hot.1 1 21"));
-	ASSERT_EQ(0, wait_port("hot.1", 1));
-	fd = open_port("hot.1", O_RDWR);
+	ASSERT_EQ(0, rig_wait_port("hot.1", 1));
+	fd = rig_port_open_host("hot.1", O_RDWR, HOST_WAIT_MS);
 	ASSERT_LE(0, fd);
 	pid = fork();
 	ASSERT_LE(0, pid);

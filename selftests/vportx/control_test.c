@@ -24,104 +24,13 @@
 
 #include "kselftest_harness.h"
 #include "guest.h"
+#include "vportx_util.h"
 
 #define CTL_PATH "/dev/" VPORTX_CONTROL_NAME
-/* How long a data node may take to appear in or vanish from devtmpfs. */
-#define NODE_WAIT_MS 5000
 #define NOBODY 65534
 /* A minor no test ever gets: the rig attaches at most a handful of ports. */
 #define UNUSED_MINOR 4000
 #define MAX_ATTACHED 4
-
-/* N and M of the stock node /dev/vportNpM of the port named @name. */
-static int stock_numbers(const char *name, unsigned int *dev, unsigned int *nr)
-{
-	char path[64];
-	int ret = rig_port_path(name, path, sizeof(path));
-
-	if (ret < 0)
-		return ret;
-	return sscanf(path, "/dev/vport%up%u", dev, nr) == 2 ? 0 : -EPROTO;
-}
-
-static int detach_minor(int ctl, __u32 minor)
-{
-	struct vportx_detach d = { .minor = minor };
-
-	return ioctl(ctl, VPORTX_IOC_DETACH, &d) ? -errno : 0;
-}
-
-/* INFO of @minor (with @flags); 0 or -errno. */
-static int info_of(int ctl, __u32 minor, __u32 flags, struct vportx_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->minor = minor;
-	info->flags = flags;
-	return ioctl(ctl, VPORTX_IOC_INFO, info) ? -errno : 0;
-}
-
-/*
- * Detach every node still attached to the port named @name: a test that
- * died (timeout, failed setup) runs no teardown. Errors are ignored.
- */
-static void release_port(int ctl, const char *name)
-{
-	struct vportx_info info;
-	unsigned int dev, nr;
-	__u32 minor = 0;
-	int i;
-
-	if (stock_numbers(name, &dev, &nr))
-		return;
-	for (i = 0; i < 10000; i++) {
-		if (info_of(ctl, minor, VPORTX_INFO_F_NEXT, &info) ||
-		    info.minor < minor)
-			return;
-		if (info.port_dev == dev && info.port_nr == nr)
-			detach_minor(ctl, info.minor);
-		minor = info.minor + 1;
-	}
-}
-
-static void init_attach(struct vportx_attach *a, int fd, __u32 hold)
-{
-	memset(a, 0, sizeof(*a));
-	a->fd = fd;
-	a->hold = hold;
-}
-
-static void node_path(const struct vportx_attach *a, char *path, size_t len)
-{
-	snprintf(path, len, "/dev/vportx%up%u", a->port_dev, a->port_nr);
-}
-
-/* Wait for @path to exist (@exists) or to be gone, as devtmpfs has it. */
-static int wait_path(const char *path, int exists)
-{
-	struct stat st;
-	int i;
-
-	for (i = 0; i <= NODE_WAIT_MS / 10; i++) {
-		if ((stat(path, &st) == 0) == exists)
-			return 0;
-		usleep(10000);
-	}
-	return -ETIMEDOUT;
-}
-
-/* Open the data node of @a once devtmpfs has it; fd or -errno. */
-static int open_node(const struct vportx_attach *a, int flags)
-{
-	char path[64];
-	int fd, ret;
-
-	node_path(a, path, sizeof(path));
-	ret = wait_path(path, 1);
-	if (ret)
-		return ret;
-	fd = open(path, flags | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
 
 /*
  * Run @fn(@ctl, @fd) in a child that dropped every id to nobody (which
@@ -162,7 +71,7 @@ static int nobody_attach(int ctl, int fd)
 {
 	struct vportx_attach a;
 
-	init_attach(&a, fd, VPORTX_HOLD_OPEN);
+	vportx_init_attach(&a, fd, VPORTX_HOLD_OPEN);
 	if (!ioctl(ctl, VPORTX_IOC_ATTACH, &a))
 		return 255;
 	return errno == EPERM ? 0 : errno;
@@ -184,8 +93,8 @@ FIXTURE_SETUP(ctl)
 	ASSERT_LE(0, self->ctl)
 		TH_LOG("%s: %s (is vportx.ko loaded?)", CTL_PATH,
 		       strerror(errno));
-	release_port(self->ctl, "test.unix");
-	release_port(self->ctl, "test.spare");
+	vportx_release_port(self->ctl, "test.unix");
+	vportx_release_port(self->ctl, "test.spare");
 }
 
 FIXTURE_TEARDOWN(ctl)
@@ -197,9 +106,9 @@ FIXTURE_TEARDOWN(ctl)
 	if (self->fd >= 0)
 		close(self->fd);
 	for (i = 0; i < self->nminors; i++)
-		detach_minor(self->ctl, self->minors[i]);
-	release_port(self->ctl, "test.unix");
-	release_port(self->ctl, "test.spare");
+		vportx_detach_minor(self->ctl, self->minors[i]);
+	vportx_release_port(self->ctl, "test.unix");
+	vportx_release_port(self->ctl, "test.spare");
 	close(self->ctl);
 }
 
@@ -210,8 +119,7 @@ static void attach_ok(struct __test_metadata *_metadata, FIXTURE_DATA(ctl) *self
 	int fd = rig_port_open(name, O_RDWR), ret;
 
 	ASSERT_LE(0, fd) TH_LOG("open %s: %s", name, strerror(-fd));
-	init_attach(a, fd, hold);
-	ret = ioctl(self->ctl, VPORTX_IOC_ATTACH, a) ? -errno : 0;
+	ret = vportx_attach_fd(self->ctl, fd, hold, a);
 	close(fd);
 	ASSERT_EQ(0, ret) TH_LOG("attach %s: %s", name, strerror(-ret));
 	ASSERT_GT(MAX_ATTACHED, self->nminors);
@@ -224,7 +132,7 @@ static void detach_ok(struct __test_metadata *_metadata, FIXTURE_DATA(ctl) *self
 {
 	int i;
 
-	ASSERT_EQ(0, detach_minor(self->ctl, minor));
+	ASSERT_EQ(0, vportx_detach_minor(self->ctl, minor));
 	for (i = 0; i < self->nminors; i++)
 		if (self->minors[i] == minor)
 			self->minors[i] = self->minors[--self->nminors];
@@ -257,7 +165,7 @@ static void attach_file_rejected(struct __test_metadata *_metadata,
 	struct vportx_attach a;
 
 	ASSERT_LE(0, self->fd) TH_LOG("could not open the file to offer");
-	init_attach(&a, self->fd, VPORTX_HOLD_OPEN);
+	vportx_init_attach(&a, self->fd, VPORTX_HOLD_OPEN);
 	EXPECT_EQ(-1, ioctl(self->ctl, VPORTX_IOC_ATTACH, &a));
 	EXPECT_EQ(err, errno);
 }
@@ -297,7 +205,7 @@ TEST_F(ctl, attach_fd_minus_one_ebadf)
 {
 	struct vportx_attach a;
 
-	init_attach(&a, -1, VPORTX_HOLD_OPEN);
+	vportx_init_attach(&a, -1, VPORTX_HOLD_OPEN);
 	EXPECT_EQ(-1, ioctl(self->ctl, VPORTX_IOC_ATTACH, &a));
 	EXPECT_EQ(EBADF, errno);
 }
@@ -309,7 +217,7 @@ TEST_F(ctl, attach_unopened_fd_ebadf)
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, close(fd));
-	init_attach(&a, fd, VPORTX_HOLD_OPEN);
+	vportx_init_attach(&a, fd, VPORTX_HOLD_OPEN);
 	EXPECT_EQ(-1, ioctl(self->ctl, VPORTX_IOC_ATTACH, &a));
 	EXPECT_EQ(EBADF, errno);
 }
@@ -375,7 +283,7 @@ TEST_F(ctl, attach_vportx_node_einval)
 	struct vportx_attach a;
 
 	attach_ok(_metadata, self, "test.unix", VPORTX_HOLD_OPEN, &a);
-	self->fd = open_node(&a, O_RDWR);
+	self->fd = vportx_open_node(&a, O_RDWR);
 	attach_file_rejected(_metadata, self, EINVAL);
 }
 
@@ -383,11 +291,11 @@ TEST_F(ctl, attach_unknown_flags_einval)
 {
 	struct vportx_attach a;
 
-	init_attach(&a, -1, VPORTX_HOLD_OPEN);
+	vportx_init_attach(&a, -1, VPORTX_HOLD_OPEN);
 	a.flags = 1U << 31;
 	attach_rejected(_metadata, self, &a, EINVAL);
 	detach_ok(_metadata, self, self->minors[0]);
-	init_attach(&a, -1, VPORTX_HOLD_OPEN);
+	vportx_init_attach(&a, -1, VPORTX_HOLD_OPEN);
 	a.flags = 1U << 0;
 	attach_rejected(_metadata, self, &a, EINVAL);
 }
@@ -396,7 +304,7 @@ TEST_F(ctl, attach_reserved0_einval)
 {
 	struct vportx_attach a;
 
-	init_attach(&a, -1, VPORTX_HOLD_OPEN);
+	vportx_init_attach(&a, -1, VPORTX_HOLD_OPEN);
 	a.__reserved0 = 1;
 	attach_rejected(_metadata, self, &a, EINVAL);
 }
@@ -407,7 +315,7 @@ TEST_F(ctl, attach_reserved_einval)
 	int i;
 
 	for (i = 0; i < 4; i++) {
-		init_attach(&a, -1, VPORTX_HOLD_OPEN);
+		vportx_init_attach(&a, -1, VPORTX_HOLD_OPEN);
 		a.__reserved[i] = 1ULL << 63;
 		attach_rejected(_metadata, self, &a, EINVAL);
 		detach_ok(_metadata, self, self->minors[0]);
@@ -418,7 +326,7 @@ TEST_F(ctl, attach_bad_hold_einval)
 {
 	struct vportx_attach a;
 
-	init_attach(&a, -1, 7);
+	vportx_init_attach(&a, -1, 7);
 	attach_rejected(_metadata, self, &a, EINVAL);
 }
 
@@ -426,11 +334,11 @@ TEST_F(ctl, attach_tx_limit_below_min_einval)
 {
 	struct vportx_attach a;
 
-	init_attach(&a, -1, VPORTX_HOLD_OPEN);
+	vportx_init_attach(&a, -1, VPORTX_HOLD_OPEN);
 	a.tx_limit = 1;
 	attach_rejected(_metadata, self, &a, EINVAL);
 	detach_ok(_metadata, self, self->minors[0]);
-	init_attach(&a, -1, VPORTX_HOLD_OPEN);
+	vportx_init_attach(&a, -1, VPORTX_HOLD_OPEN);
 	a.tx_limit = VPORTX_TX_LIMIT_MIN - 1;
 	attach_rejected(_metadata, self, &a, EINVAL);
 }
@@ -439,7 +347,7 @@ TEST_F(ctl, attach_tx_limit_above_max_einval)
 {
 	struct vportx_attach a;
 
-	init_attach(&a, -1, VPORTX_HOLD_OPEN);
+	vportx_init_attach(&a, -1, VPORTX_HOLD_OPEN);
 	a.tx_limit = VPORTX_TX_LIMIT_MAX + 1;
 	attach_rejected(_metadata, self, &a, EINVAL);
 }
@@ -455,13 +363,13 @@ TEST_F(ctl, attach_tx_limit_bounds_accepted)
 	for (i = 0; i < 2; i++) {
 		fd = rig_port_open("test.unix", O_RDWR);
 		ASSERT_LE(0, fd);
-		init_attach(&a, fd, VPORTX_HOLD_OPEN);
+		vportx_init_attach(&a, fd, VPORTX_HOLD_OPEN);
 		a.tx_limit = limits[i];
 		ASSERT_EQ(0, ioctl(self->ctl, VPORTX_IOC_ATTACH, &a))
 			TH_LOG("tx_limit %u: %s", limits[i], strerror(errno));
 		close(fd);
 		self->minors[self->nminors++] = a.minor;
-		ASSERT_EQ(0, info_of(self->ctl, a.minor, 0, &info));
+		ASSERT_EQ(0, vportx_info_of(self->ctl, a.minor, 0, &info));
 		EXPECT_EQ(limits[i], info.tx_limit);
 		detach_ok(_metadata, self, a.minor);
 	}
@@ -474,10 +382,10 @@ TEST_F(ctl, attach_twice_ebusy)
 
 	self->fd = rig_port_open("test.unix", O_RDWR);
 	ASSERT_LE(0, self->fd);
-	init_attach(&a, self->fd, VPORTX_HOLD_OPEN);
+	vportx_init_attach(&a, self->fd, VPORTX_HOLD_OPEN);
 	ASSERT_EQ(0, ioctl(self->ctl, VPORTX_IOC_ATTACH, &a));
 	self->minors[self->nminors++] = a.minor;
-	init_attach(&b, self->fd, VPORTX_HOLD_OPEN);
+	vportx_init_attach(&b, self->fd, VPORTX_HOLD_OPEN);
 	EXPECT_EQ(-1, ioctl(self->ctl, VPORTX_IOC_ATTACH, &b));
 	EXPECT_EQ(EBUSY, errno);
 }
@@ -490,17 +398,18 @@ TEST_F(ctl, attach_fills_port_and_minor)
 	char path[64];
 	struct stat st;
 
-	ASSERT_EQ(0, stock_numbers("test.unix", &dev, &nr));
+	ASSERT_EQ(0, vportx_stock_numbers("test.unix", &dev, &nr));
 	self->fd = rig_port_open("test.unix", O_RDWR);
 	ASSERT_LE(0, self->fd);
-	init_attach(&a, self->fd, VPORTX_HOLD_OPEN);
+	vportx_init_attach(&a, self->fd, VPORTX_HOLD_OPEN);
 	a.minor = a.port_dev = a.port_nr = 0xdeadbeef;
 	ASSERT_EQ(0, ioctl(self->ctl, VPORTX_IOC_ATTACH, &a));
 	self->minors[self->nminors++] = a.minor;
 	EXPECT_EQ(dev, a.port_dev);
 	EXPECT_EQ(nr, a.port_nr);
-	node_path(&a, path, sizeof(path));
-	ASSERT_EQ(0, wait_path(path, 1)) TH_LOG("%s never appeared", path);
+	vportx_node_path(&a, path, sizeof(path));
+	ASSERT_EQ(0, vportx_wait_path(path, 1))
+		TH_LOG("%s never appeared", path);
 	ASSERT_EQ(0, stat(path, &st));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
 	EXPECT_EQ(a.minor, minor(st.st_rdev));
@@ -512,10 +421,10 @@ TEST_F(ctl, attach_through_virtio_ports_link)
 	unsigned int dev, nr;
 	struct vportx_attach a;
 
-	ASSERT_EQ(0, stock_numbers("test.spare", &dev, &nr));
+	ASSERT_EQ(0, vportx_stock_numbers("test.spare", &dev, &nr));
 	self->fd = open("/dev/virtio-ports/test.spare", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd) TH_LOG("could not open the file to offer");
-	init_attach(&a, self->fd, VPORTX_HOLD_OPEN);
+	vportx_init_attach(&a, self->fd, VPORTX_HOLD_OPEN);
 	ASSERT_EQ(0, ioctl(self->ctl, VPORTX_IOC_ATTACH, &a));
 	self->minors[self->nminors++] = a.minor;
 	EXPECT_EQ(dev, a.port_dev);
@@ -578,7 +487,7 @@ TEST_F(ctl, detach_flags_or_reserved_einval)
 			d.__reserved[i - 1] = 1;
 		EXPECT_EQ(-1, ioctl(self->ctl, VPORTX_IOC_DETACH, &d));
 		EXPECT_EQ(EINVAL, errno) TH_LOG("case %d", i);
-		EXPECT_EQ(0, info_of(self->ctl, a.minor, 0, &info));
+		EXPECT_EQ(0, vportx_info_of(self->ctl, a.minor, 0, &info));
 	}
 }
 
@@ -590,7 +499,7 @@ TEST_F(ctl, detach_while_open_ebusy)
 	char path[64];
 
 	attach_ok(_metadata, self, "test.unix", VPORTX_HOLD_OPEN, &a);
-	self->node = open_node(&a, O_RDWR);
+	self->node = vportx_open_node(&a, O_RDWR);
 	ASSERT_LE(0, self->node) TH_LOG("open node: %s", strerror(-self->node));
 	memset(&d, 0, sizeof(d));
 	d.minor = a.minor;
@@ -599,8 +508,8 @@ TEST_F(ctl, detach_while_open_ebusy)
 	close(self->node);
 	self->node = -1;
 	detach_ok(_metadata, self, a.minor);
-	node_path(&a, path, sizeof(path));
-	EXPECT_EQ(0, wait_path(path, 0)) TH_LOG("%s still there", path);
+	vportx_node_path(&a, path, sizeof(path));
+	EXPECT_EQ(0, vportx_wait_path(path, 0)) TH_LOG("%s still there", path);
 }
 
 /* INFO describes the node exactly as it was attached; out fields overwritten. */
@@ -635,7 +544,7 @@ static int iterate_nodes(int ctl, __u32 m1, __u32 m2, int *seen1, int *seen2)
 
 	*seen1 = *seen2 = 0;
 	for (i = 0; i < 10000; i++) {
-		ret = info_of(ctl, minor, VPORTX_INFO_F_NEXT, &info);
+		ret = vportx_info_of(ctl, minor, VPORTX_INFO_F_NEXT, &info);
 		if (ret)
 			return ret;
 		if (info.minor < minor)
@@ -688,7 +597,7 @@ TEST_F(ctl, detach_releases_stock_port)
 	struct vportx_attach a;
 
 	attach_ok(_metadata, self, "test.unix", VPORTX_HOLD_ALWAYS, &a);
-	self->node = open_node(&a, O_RDWR);
+	self->node = vportx_open_node(&a, O_RDWR);
 	ASSERT_LE(0, self->node) TH_LOG("open node: %s", strerror(-self->node));
 	close(self->node);
 	self->node = -1;

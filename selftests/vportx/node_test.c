@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/sendfile.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -26,211 +25,13 @@
 #include "kselftest_harness.h"
 #include "guest.h"
 #include "pattern.h"
+#include "xfer.h"
+#include "vportx_util.h"
 
 #define CTL_PATH "/dev/" VPORTX_CONTROL_NAME
-#define SYS_VPORTX "/sys/class/vportx"
 #define HOST_WAIT_MS 10000
-/* How long a data node may take to appear in devtmpfs. */
-#define NODE_WAIT_MS 5000
-/* How long the peer may take to finish a job before `wait` gives up. */
-#define JOB_MS 240000
 #define BIG (4 << 20)
 #define MIB (1 << 20)
-
-/* N and M of the stock node /dev/vportNpM of the port named @name. */
-static int stock_numbers(const char *name, unsigned int *dev, unsigned int *nr)
-{
-	char path[64];
-	int ret = rig_port_path(name, path, sizeof(path));
-
-	if (ret < 0)
-		return ret;
-	return sscanf(path, "/dev/vport%up%u", dev, nr) == 2 ? 0 : -EPROTO;
-}
-
-static int detach_minor(int ctl, __u32 minor)
-{
-	struct vportx_detach d = { .minor = minor };
-
-	return ioctl(ctl, VPORTX_IOC_DETACH, &d) ? -errno : 0;
-}
-
-/*
- * Detach every node still attached to the port named @name: a test that
- * died (timeout, failed setup) runs no teardown. Errors are ignored.
- */
-static void release_port(int ctl, const char *name)
-{
-	struct vportx_info info;
-	unsigned int dev, nr;
-	__u32 minor = 0;
-	int i;
-
-	if (stock_numbers(name, &dev, &nr))
-		return;
-	for (i = 0; i < 10000; i++) {
-		memset(&info, 0, sizeof(info));
-		info.minor = minor;
-		info.flags = VPORTX_INFO_F_NEXT;
-		if (ioctl(ctl, VPORTX_IOC_INFO, &info) || info.minor < minor)
-			return;
-		if (info.port_dev == dev && info.port_nr == nr)
-			detach_minor(ctl, info.minor);
-		minor = info.minor + 1;
-	}
-}
-
-/*
- * Attach the port named @name the documented way: open its stock node,
- * ATTACH, close the stock node (vportx reopens the port itself).
- */
-static int attach_port(int ctl, const char *name, __u32 hold,
-		       struct vportx_attach *a)
-{
-	int fd, ret;
-
-	release_port(ctl, name);
-	fd = rig_port_open(name, O_RDWR);
-	if (fd < 0)
-		return fd;
-	memset(a, 0, sizeof(*a));
-	a->fd = fd;
-	a->hold = hold;
-	ret = ioctl(ctl, VPORTX_IOC_ATTACH, a) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
-static void node_path(const struct vportx_attach *a, char *path, size_t len)
-{
-	snprintf(path, len, "/dev/vportx%up%u", a->port_dev, a->port_nr);
-}
-
-/* Open the data node of @a, giving devtmpfs time to create it; fd or -errno. */
-static int open_node(const struct vportx_attach *a, int flags)
-{
-	char path[64];
-	struct stat st;
-	int i, fd;
-
-	node_path(a, path, sizeof(path));
-	for (i = 0; i < NODE_WAIT_MS / 10 && stat(path, &st); i++)
-		usleep(10000);
-	fd = open(path, flags | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
-
-/* Open the data node of @a read-write and wait for its host. */
-static int open_node_host(const struct vportx_attach *a)
-{
-	int fd = open_node(a, O_RDWR);
-
-	if (fd >= 0 && rig_wait_host(fd, HOST_WAIT_MS) < 0) {
-		close(fd);
-		return -ETIMEDOUT;
-	}
-	return fd;
-}
-
-/* Attribute @attr of the data node of @a in sysfs, newline stripped. */
-static int node_sysfs(const struct vportx_attach *a, const char *attr,
-		      char *buf, size_t len)
-{
-	char path[128];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), SYS_VPORTX "/vportx%up%u/%s",
-		 a->port_dev, a->port_nr, attr);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	if (n < 0)
-		return n;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-/* A decimal counter attribute (rx_bytes, tx_bytes), or -1 if it is not one. */
-static long long node_counter(const struct vportx_attach *a, const char *attr)
-{
-	char buf[64];
-
-	if (node_sysfs(a, attr, buf, sizeof(buf)) || !buf[0] ||
-	    strspn(buf, "0123456789") != strlen(buf))
-		return -1;
-	return strtoll(buf, NULL, 10);
-}
-
-/*
- * Wait until QEMU has read every byte the peer wrote to port @id: QEMU
- * reads a socket only into buffers the guest posted, so then they are all
- * in the guest.
- */
-static int wait_unread_zero(const char *id)
-{
-	char reply[RIG_REPLY_MAX];
-	int i;
-
-	for (i = 0; i < 1000; i++) {
-		if (rig_ctl(reply, sizeof(reply), "stats %s", id))
-			return -EPROTO;
-		if (strstr(reply, " unread=0"))
-			return 0;
-		usleep(10000);
-	}
-	return -ETIMEDOUT;
-}
-
-/* Collect the sink on @id and check it got @n bytes hashing to @sent_hash. */
-static void sink_check(struct __test_metadata *_metadata, const char *id,
-		       size_t n, uint64_t sent_hash)
-{
-	char reply[RIG_REPLY_MAX];
-	unsigned long long got;
-	uint64_t hash;
-	long long bad;
-
-	ASSERT_EQ(0, rig_ctl(reply, sizeof(reply), "wait %s %d", id, JOB_MS))
-		TH_LOG("wait %s: %s", id, reply);
-	ASSERT_EQ(0, rig_parse_sunk(reply, &got, &hash, &bad))
-		TH_LOG("reply: %s", reply);
-	EXPECT_EQ(n, got);
-	EXPECT_EQ(-1, bad);
-	EXPECT_EQ(sent_hash, hash);
-}
-
-/* Move @n bytes guest→host through @fd and check what the peer got. */
-static void to_host(struct __test_metadata *_metadata, int fd, const char *id,
-		    uint64_t seed, size_t n, size_t chunk)
-{
-	uint64_t sent_hash;
-
-	ASSERT_EQ(0, rig_ctl_ok("sink %s %zu %" PRIu64, id, n, seed));
-	ASSERT_EQ((ssize_t)n, rig_send(fd, seed, n, chunk, &sent_hash));
-	sink_check(_metadata, id, n, sent_hash);
-}
-
-/* Have the peer send @n bytes host→guest and verify every one of them. */
-static void from_host(struct __test_metadata *_metadata, int fd,
-		      const char *id, uint64_t seed, size_t n, size_t chunk)
-{
-	char reply[RIG_REPLY_MAX], expect[64];
-	struct rig_recv res;
-
-	ASSERT_EQ(0, rig_ctl_ok("source %s %zu %" PRIu64, id, n, seed));
-	ASSERT_EQ(0, rig_recv(fd, seed, n, chunk, &res));
-	EXPECT_EQ(-1, res.bad);
-	ASSERT_EQ(0, rig_ctl(reply, sizeof(reply), "wait %s %d", id, JOB_MS))
-		TH_LOG("wait %s: %s", id, reply);
-	snprintf(expect, sizeof(expect), "sent %zu", n);
-	EXPECT_STREQ(expect, reply);
-}
 
 /* Have the peer send @n bytes of @seed and wait until all are in the guest. */
 static void source_landed(struct __test_metadata *_metadata, const char *id,
@@ -239,11 +40,12 @@ static void source_landed(struct __test_metadata *_metadata, const char *id,
 	char reply[RIG_REPLY_MAX], expect[64];
 
 	ASSERT_EQ(0, rig_ctl_ok("source %s %zu %" PRIu64, id, n, seed));
-	ASSERT_EQ(0, rig_ctl(reply, sizeof(reply), "wait %s %d", id, JOB_MS))
+	ASSERT_EQ(0, rig_ctl(reply, sizeof(reply), "wait %s %d", id,
+			     RIG_JOB_MS))
 		TH_LOG("wait %s: %s", id, reply);
 	snprintf(expect, sizeof(expect), "sent %zu", n);
 	ASSERT_STREQ(expect, reply);
-	ASSERT_EQ(0, wait_unread_zero(id));
+	ASSERT_EQ(0, rig_wait_unread_zero(id));
 }
 
 /* Read into @buf from @have until @total bytes; the final count or -errno. */
@@ -357,9 +159,10 @@ FIXTURE_SETUP(node)
 	ASSERT_LE(0, self->ctl)
 		TH_LOG("%s: %s (is vportx.ko loaded?)", CTL_PATH,
 		       strerror(errno));
-	ret = attach_port(self->ctl, "test.unix", variant->hold, &self->a);
+	ret = vportx_attach_port(self->ctl, "test.unix", variant->hold,
+				 &self->a);
 	ASSERT_EQ(0, ret) TH_LOG("attach test.unix: %s", strerror(-ret));
-	self->fd = open_node_host(&self->a);
+	self->fd = vportx_open_node_host(&self->a, HOST_WAIT_MS);
 	ASSERT_LE(0, self->fd) TH_LOG("data node: %s", strerror(-self->fd));
 }
 
@@ -369,9 +172,9 @@ FIXTURE_TEARDOWN(node)
 		close(self->fd);
 	if (self->spare_fd >= 0)
 		close(self->spare_fd);
-	detach_minor(self->ctl, self->a.minor);
+	vportx_detach_minor(self->ctl, self->a.minor);
 	if (self->spare_attached)
-		detach_minor(self->ctl, self->spare.minor);
+		vportx_detach_minor(self->ctl, self->spare.minor);
 	close(self->ctl);
 	rig_ctl_ok("reset test.unix");
 	rig_ctl_ok("reset test.spare");
@@ -384,10 +187,10 @@ static void open_spare(struct __test_metadata *_metadata,
 	int ret;
 
 	ASSERT_EQ(0, rig_ctl_ok("reset test.spare"));
-	ret = attach_port(self->ctl, "test.spare", hold, &self->spare);
+	ret = vportx_attach_port(self->ctl, "test.spare", hold, &self->spare);
 	ASSERT_EQ(0, ret) TH_LOG("attach test.spare: %s", strerror(-ret));
 	self->spare_attached = 1;
-	self->spare_fd = open_node_host(&self->spare);
+	self->spare_fd = vportx_open_node_host(&self->spare, HOST_WAIT_MS);
 	ASSERT_LE(0, self->spare_fd)
 		TH_LOG("data node: %s", strerror(-self->spare_fd));
 }
@@ -395,21 +198,23 @@ static void open_spare(struct __test_metadata *_metadata,
 /* 4 MiB out, checked by the peer; tx_bytes grows by exactly that. */
 TEST_F_TIMEOUT(node, guest_to_host, 300)
 {
-	long long before = node_counter(&self->a, "tx_bytes");
+	long long before = vportx_node_counter(&self->a, "tx_bytes");
 
 	ASSERT_LE(0, before);
-	to_host(_metadata, self->fd, "test.unix", variant->seed + 1, BIG, MIB);
-	EXPECT_EQ(before + BIG, node_counter(&self->a, "tx_bytes"));
+	rig_to_host(_metadata, self->fd, "test.unix", variant->seed + 1, BIG,
+		    MIB);
+	EXPECT_EQ(before + BIG, vportx_node_counter(&self->a, "tx_bytes"));
 }
 
 /* 4 MiB in, every byte checked; rx_bytes grows by exactly what was read. */
 TEST_F_TIMEOUT(node, host_to_guest, 300)
 {
-	long long before = node_counter(&self->a, "rx_bytes");
+	long long before = vportx_node_counter(&self->a, "rx_bytes");
 
 	ASSERT_LE(0, before);
-	from_host(_metadata, self->fd, "test.unix", variant->seed + 2, BIG, MIB);
-	EXPECT_EQ(before + BIG, node_counter(&self->a, "rx_bytes"));
+	rig_from_host(_metadata, self->fd, "test.unix", variant->seed + 2, BIG,
+		      MIB);
+	EXPECT_EQ(before + BIG, vportx_node_counter(&self->a, "rx_bytes"));
 }
 
 /* With 64 KiB waiting in the guest, one read() returns more than 4 KiB. */
@@ -439,15 +244,15 @@ TEST_F(node, write_more_than_32k)
 	ASSERT_EQ(0, rig_ctl_ok("sink test.unix %d %" PRIu64, MIB, seed));
 	EXPECT_EQ(MIB, write(self->fd, buf, MIB))
 		TH_LOG("write: %s", strerror(errno));
-	sink_check(_metadata, "test.unix", MIB, hash);
+	rig_sink_check(_metadata, "test.unix", MIB, hash);
 	free(buf);
 }
 
 /* 10,000 messages of 64 bytes, one write() each. */
 TEST_F_TIMEOUT(node, small_messages, 300)
 {
-	to_host(_metadata, self->fd, "test.unix", variant->seed + 5,
-		10000 * 64, 64);
+	rig_to_host(_metadata, self->fd, "test.unix", variant->seed + 5,
+		    10000 * 64, 64);
 }
 
 TEST_F(node, nonblock_read_eagain)
@@ -464,8 +269,8 @@ TEST_F(node, nonblock_read_eagain)
 /* The data node has one opener at a time. */
 TEST_F(node, second_open_ebusy)
 {
-	EXPECT_EQ(-EBUSY, open_node(&self->a, O_RDWR));
-	EXPECT_EQ(-EBUSY, open_node(&self->a, O_RDONLY));
+	EXPECT_EQ(-EBUSY, vportx_open_node(&self->a, O_RDWR));
+	EXPECT_EQ(-EBUSY, vportx_open_node(&self->a, O_RDONLY));
 }
 
 /* While the data node is open, vportx has the port: the stock node is busy. */
@@ -492,10 +297,10 @@ TEST_F(node, stock_node_after_close)
 		       fd >= 0 ? "succeeded" : strerror(-fd));
 	if (fd >= 0)
 		close(fd);
-	self->fd = open_node_host(&self->a);
+	self->fd = vportx_open_node_host(&self->a, HOST_WAIT_MS);
 	ASSERT_LE(0, self->fd) TH_LOG("reopen: %s", strerror(-self->fd));
-	to_host(_metadata, self->fd, "test.unix", variant->seed + 6, 65536,
-		65536);
+	rig_to_host(_metadata, self->fd, "test.unix", variant->seed + 6,
+		    65536, 65536);
 }
 
 /* POLLIN only when data is there; POLLOUT while the host is connected. */
@@ -511,7 +316,7 @@ TEST_F(node, poll_in_out)
 	EXPECT_EQ(POLLIN, rig_poll(self->fd, POLLIN, 5000) & POLLIN);
 	ASSERT_EQ(1, read(self->fd, &c, 1));
 	EXPECT_EQ(-1, pattern_check(&c, 1, seed, 0));
-	ASSERT_EQ(0, rig_ctl_ok("wait test.unix %d", JOB_MS));
+	ASSERT_EQ(0, rig_ctl_ok("wait test.unix %d", RIG_JOB_MS));
 	EXPECT_EQ(-ETIMEDOUT, rig_poll(self->fd, POLLIN, 100));
 }
 
@@ -529,8 +334,10 @@ TEST_F(node, host_disconnect_reconnect)
 	ASSERT_EQ(0, rig_ctl_ok("connect test.spare"));
 	ASSERT_EQ(0, rig_wait_host(fd, HOST_WAIT_MS));
 	EXPECT_EQ(POLLOUT, rig_poll(fd, POLLOUT, 5000) & (POLLOUT | POLLHUP));
-	to_host(_metadata, fd, "test.spare", variant->seed + 8, 65536, 65536);
-	from_host(_metadata, fd, "test.spare", variant->seed + 9, 65536, 65536);
+	rig_to_host(_metadata, fd, "test.spare", variant->seed + 8, 65536,
+		    65536);
+	rig_from_host(_metadata, fd, "test.spare", variant->seed + 9, 65536,
+		      65536);
 }
 
 /* Check attribute @attr of @a is @want. */
@@ -540,7 +347,8 @@ static void expect_attr(struct __test_metadata *_metadata,
 {
 	char buf[64];
 
-	ASSERT_EQ(0, node_sysfs(a, attr, buf, sizeof(buf))) TH_LOG("%s", attr);
+	ASSERT_EQ(0, vportx_node_sysfs(a, attr, buf, sizeof(buf)))
+		TH_LOG("%s", attr);
 	EXPECT_STREQ(want, buf) TH_LOG("%s", attr);
 }
 
@@ -556,8 +364,8 @@ TEST_F(node, sysfs_attributes)
 	expect_attr(_metadata, &self->a, "hold", variant->hold_name);
 	expect_attr(_metadata, &self->a, "tx_limit", limit);
 	expect_attr(_metadata, &self->a, "open", "1");
-	EXPECT_LE(0, node_counter(&self->a, "rx_bytes"));
-	EXPECT_LE(0, node_counter(&self->a, "tx_bytes"));
+	EXPECT_LE(0, vportx_node_counter(&self->a, "rx_bytes"));
+	EXPECT_LE(0, vportx_node_counter(&self->a, "tx_bytes"));
 	close(self->fd);
 	self->fd = -1;
 	expect_attr(_metadata, &self->a, "open", "0");
@@ -568,14 +376,16 @@ TEST_F(node, info_matches_sysfs)
 {
 	struct vportx_info info = { .minor = self->a.minor };
 
-	to_host(_metadata, self->fd, "test.unix", variant->seed + 10, 65536,
-		65536);
-	from_host(_metadata, self->fd, "test.unix", variant->seed + 11, 8192,
-		  8192);
+	rig_to_host(_metadata, self->fd, "test.unix", variant->seed + 10,
+		    65536, 65536);
+	rig_from_host(_metadata, self->fd, "test.unix", variant->seed + 11,
+		      8192, 8192);
 	ASSERT_EQ(0, ioctl(self->ctl, VPORTX_IOC_INFO, &info));
 	EXPECT_EQ(1, info.open_count);
-	EXPECT_EQ(node_counter(&self->a, "tx_bytes"), (long long)info.tx_bytes);
-	EXPECT_EQ(node_counter(&self->a, "rx_bytes"), (long long)info.rx_bytes);
+	EXPECT_EQ(vportx_node_counter(&self->a, "tx_bytes"),
+		  (long long)info.tx_bytes);
+	EXPECT_EQ(vportx_node_counter(&self->a, "rx_bytes"),
+		  (long long)info.rx_bytes);
 	EXPECT_LE(65536, info.tx_bytes);
 	EXPECT_LE(8192, info.rx_bytes);
 }
@@ -608,7 +418,7 @@ TEST_F(node, vmsplice_splice_write)
 	ASSERT_EQ(0, rig_ctl_ok("sink test.unix %d %" PRIu64, MIB, seed));
 	EXPECT_EQ(MIB, vmsplice_write(self->fd, buf, MIB))
 		TH_LOG("splice: %s", strerror(errno));
-	sink_check(_metadata, "test.unix", MIB, hash);
+	rig_sink_check(_metadata, "test.unix", MIB, hash);
 	free(buf);
 }
 
@@ -622,7 +432,7 @@ TEST_F(node, sendfile_write)
 	ASSERT_EQ(0, rig_ctl_ok("sink test.unix %d %" PRIu64, MIB, seed));
 	EXPECT_EQ(MIB, sendfile_write(self->fd, buf, MIB))
 		TH_LOG("sendfile: %s", strerror(errno));
-	sink_check(_metadata, "test.unix", MIB, hash);
+	rig_sink_check(_metadata, "test.unix", MIB, hash);
 	free(buf);
 }
 
@@ -640,19 +450,19 @@ TEST(hold_always_keeps_data)
 	ASSERT_EQ(0, rig_ctl_ok("reset test.spare"));
 	ctl = open(CTL_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, ctl) TH_LOG("%s: %s", CTL_PATH, strerror(errno));
-	ret = attach_port(ctl, "test.spare", VPORTX_HOLD_ALWAYS, &a);
+	ret = vportx_attach_port(ctl, "test.spare", VPORTX_HOLD_ALWAYS, &a);
 	ASSERT_EQ(0, ret) TH_LOG("attach test.spare: %s", strerror(-ret));
-	fd = open_node_host(&a);
+	fd = vportx_open_node_host(&a, HOST_WAIT_MS);
 	ASSERT_LE(0, fd) TH_LOG("data node: %s", strerror(-fd));
 	close(fd);
 	source_landed(_metadata, "test.spare", 8192, 2201);
-	fd = open_node(&a, O_RDWR);
+	fd = vportx_open_node(&a, O_RDWR);
 	ASSERT_LE(0, fd) TH_LOG("reopen: %s", strerror(-fd));
 	ASSERT_EQ(POLLIN, rig_poll(fd, POLLIN, 5000) & POLLIN);
 	ASSERT_EQ(0, rig_recv(fd, 2201, 8192, 8192, &res));
 	EXPECT_EQ(-1, res.bad);
 	close(fd);
-	EXPECT_EQ(0, detach_minor(ctl, a.minor));
+	EXPECT_EQ(0, vportx_detach_minor(ctl, a.minor));
 	close(ctl);
 	rig_ctl_ok("reset test.spare");
 }

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the vportx suites share (see vportx_util.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "guest.h"
+#include "vportx_util.h"
+
+#define SYS_VPORTX "/sys/class/vportx"
+/* How long a data node may take to appear in or vanish from devtmpfs. */
+#define NODE_WAIT_MS 5000
+
+int vportx_stock_numbers(const char *name, unsigned int *dev,
+			 unsigned int *nr)
+{
+	char path[64];
+	int ret = rig_port_path(name, path, sizeof(path));
+
+	if (ret < 0)
+		return ret;
+	return sscanf(path, "/dev/vport%up%u", dev, nr) == 2 ? 0 : -EPROTO;
+}
+
+int vportx_detach_minor(int ctl, __u32 minor)
+{
+	struct vportx_detach d = { .minor = minor };
+
+	return ioctl(ctl, VPORTX_IOC_DETACH, &d) ? -errno : 0;
+}
+
+int vportx_info_of(int ctl, __u32 minor, __u32 flags,
+		   struct vportx_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->minor = minor;
+	info->flags = flags;
+	return ioctl(ctl, VPORTX_IOC_INFO, info) ? -errno : 0;
+}
+
+void vportx_release_port(int ctl, const char *name)
+{
+	struct vportx_info info;
+	unsigned int dev, nr;
+	__u32 minor = 0;
+	int i;
+
+	if (vportx_stock_numbers(name, &dev, &nr))
+		return;
+	for (i = 0; i < 10000; i++) {
+		if (vportx_info_of(ctl, minor, VPORTX_INFO_F_NEXT, &info) ||
+		    info.minor < minor)
+			return;
+		if (info.port_dev == dev && info.port_nr == nr)
+			vportx_detach_minor(ctl, info.minor);
+		minor = info.minor + 1;
+	}
+}
+
+void vportx_init_attach(struct vportx_attach *a, int fd, __u32 hold)
+{
+	memset(a, 0, sizeof(*a));
+	a->fd = fd;
+	a->hold = hold;
+}
+
+int vportx_attach_fd(int ctl, int fd, __u32 hold, struct vportx_attach *a)
+{
+	vportx_init_attach(a, fd, hold);
+	return ioctl(ctl, VPORTX_IOC_ATTACH, a) ? -errno : 0;
+}
+
+int vportx_attach_port(int ctl, const char *name, __u32 hold,
+		       struct vportx_attach *a)
+{
+	int fd, ret;
+
+	vportx_release_port(ctl, name);
+	fd = rig_port_open(name, O_RDWR);
+	if (fd < 0)
+		return fd;
+	ret = vportx_attach_fd(ctl, fd, hold, a);
+	close(fd);
+	return ret;
+}
+
+void vportx_node_path(const struct vportx_attach *a, char *path, size_t len)
+{
+	snprintf(path, len, "/dev/vportx%up%u", a->port_dev, a->port_nr);
+}
+
+int vportx_wait_path(const char *path, int exists)
+{
+	struct stat st;
+	int i;
+
+	for (i = 0; i <= NODE_WAIT_MS / 10; i++) {
+		if ((stat(path, &st) == 0) == exists)
+			return 0;
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
+int vportx_open_node(const struct vportx_attach *a, int flags)
+{
+	char path[64];
+	int fd, ret;
+
+	vportx_node_path(a, path, sizeof(path));
+	ret = vportx_wait_path(path, 1);
+	if (ret)
+		return ret;
+	fd = open(path, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int vportx_open_node_host(const struct vportx_attach *a, int timeout_ms)
+{
+	return rig_host_or_close(vportx_open_node(a, O_RDWR), timeout_ms);
+}
+
+int vportx_node_sysfs(const struct vportx_attach *a, const char *attr,
+		      char *buf, size_t len)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), SYS_VPORTX "/vportx%up%u/%s",
+		 a->port_dev, a->port_nr, attr);
+	return rig_read_file(path, buf, len);
+}
+
+long long vportx_node_counter(const struct vportx_attach *a, const char *attr)
+{
+	char buf[64];
+
+	if (vportx_node_sysfs(a, attr, buf, sizeof(buf)) || !buf[0] ||
+	    strspn(buf, "0123456789") != strlen(buf))
+		return -1;
+	return strtoll(buf, NULL, 10);
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the vportx suites share: ATTACH, DETACH and INFO through the control
+ * device (include/uapi/linux/vportx.h), and the data node /dev/vportxNpM a
+ * port attached as, with its sysfs attributes. Functions return 0 or a
+ * positive value on success and -errno on failure unless they say
+ * otherwise.
+ */
+#ifndef _VPORTX_SELFTESTS_VPORTX_UTIL_H
+#define _VPORTX_SELFTESTS_VPORTX_UTIL_H
+
+#include <stddef.h>
+
+#include <linux/vportx.h>
+
+/* N and M of the stock node /dev/vportNpM of the port named @name. */
+int vportx_stock_numbers(const char *name, unsigned int *dev,
+			 unsigned int *nr);
+
+/* DETACH the node with minor @minor through the control fd @ctl. */
+int vportx_detach_minor(int ctl, __u32 minor);
+/* INFO of @minor (with @flags) into @info, cleared first. */
+int vportx_info_of(int ctl, __u32 minor, __u32 flags,
+		   struct vportx_info *info);
+/*
+ * Detach every node still attached to the port named @name: a test that
+ * died (timeout, failed setup) runs no teardown. Errors are ignored.
+ */
+void vportx_release_port(int ctl, const char *name);
+
+/* A zeroed ATTACH request for the open file @fd with hold policy @hold. */
+void vportx_init_attach(struct vportx_attach *a, int fd, __u32 hold);
+/* ATTACH the open file @fd with hold policy @hold; @a gets the output. */
+int vportx_attach_fd(int ctl, int fd, __u32 hold, struct vportx_attach *a);
+/*
+ * Attach the port named @name the documented way: open its stock node,
+ * ATTACH, close the stock node (vportx reopens the port itself). Whatever
+ * an earlier test left attached to the port is detached first.
+ */
+int vportx_attach_port(int ctl, const char *name, __u32 hold,
+		       struct vportx_attach *a);
+
+/* /dev/vportxNpM, the data node of @a. */
+void vportx_node_path(const struct vportx_attach *a, char *path, size_t len);
+/* Wait for @path to exist (@exists) or to be gone, as devtmpfs has it. */
+int vportx_wait_path(const char *path, int exists);
+/* Open the data node of @a once devtmpfs has it: the fd. */
+int vportx_open_node(const struct vportx_attach *a, int flags);
+/*
+ * Open the data node of @a read-write and wait up to @timeout_ms for its
+ * host: the fd, or -ETIMEDOUT (the node closed again) when the host never
+ * came.
+ */
+int vportx_open_node_host(const struct vportx_attach *a, int timeout_ms);
+
+/* Attribute @attr of the data node of @a in sysfs, newline stripped. */
+int vportx_node_sysfs(const struct vportx_attach *a, const char *attr,
+		      char *buf, size_t len);
+/* A decimal counter attribute (rx_bytes, tx_bytes), or -1 if it is not one. */
+long long vportx_node_counter(const struct vportx_attach *a, const char *attr);
+
+#endif /* _VPORTX_SELFTESTS_VPORTX_UTIL_H */
