@@ -47,9 +47,29 @@ static struct file *port_of(struct vportx_node *node)
 	return ((struct vportx_stacked *)node->backend)->port;
 }
 
-static bool port_ready(struct file *port, __poll_t what)
+/*
+ * The port's poll mask. Polling a stock port takes used buffers off its
+ * virtqueues; when that happens between the device using them and the
+ * interrupt, the interrupt handler finds nothing used and wakes nobody,
+ * and a reader or writer asleep in the port sleeps on with data or space
+ * there. So whenever the mask says there is something to wake for, wake
+ * the port's sleepers ourselves. The wake is keyed: our watcher, which
+ * only wants virtio_console's own (unkeyed) wake-ups, ignores it.
+ */
+static __poll_t port_mask(struct vportx_stacked *st, struct file *port,
+			  poll_table *pt)
 {
-	return vfs_poll(port, NULL) & what;
+	__poll_t mask = vfs_poll(port, pt);
+	__poll_t wake = mask & (EPOLLIN | EPOLLOUT);
+
+	if (wake && st->wqh)
+		wake_up_interruptible_poll(st->wqh, wake);
+	return mask;
+}
+
+static bool port_ready(struct vportx_node *node, __poll_t what)
+{
+	return port_mask(node->backend, port_of(node), NULL) & what;
 }
 
 static ssize_t port_read(struct file *port, char __user *buf, size_t len)
@@ -70,12 +90,12 @@ static ssize_t stacked_read(struct vportx_node *node, char __user *buf,
 	struct file *port = port_of(node);
 	ssize_t got = 0, n;
 
-	if (nonblock && !port_ready(port, EPOLLIN))
+	if (nonblock && !port_ready(node, EPOLLIN))
 		return -EAGAIN;
 	n = port_read(port, buf, len);
 	while (n > 0) {
 		got += n;
-		if (got == len || !port_ready(port, EPOLLIN))
+		if (got == len || !port_ready(node, EPOLLIN))
 			break;
 		n = port_read(port, buf + got, len - got);
 	}
@@ -91,7 +111,7 @@ static ssize_t stacked_write(struct vportx_node *node, const char __user *buf,
 	loff_t pos = 0;
 
 	while (done < len) {
-		if (nonblock && !port_ready(port, EPOLLOUT)) {
+		if (nonblock && !port_ready(node, EPOLLOUT)) {
 			n = -EAGAIN;
 			break;
 		}
@@ -112,7 +132,7 @@ static ssize_t stacked_splice_write(struct vportx_node *node,
 	struct file *port = port_of(node);
 	loff_t pos = 0;
 
-	if (nonblock && !port_ready(port, EPOLLOUT))
+	if (nonblock && !port_ready(node, EPOLLOUT))
 		return -EAGAIN;
 	return port->f_op->splice_write(pipe, port, &pos, len, flags);
 }
@@ -120,14 +140,14 @@ static ssize_t stacked_splice_write(struct vportx_node *node,
 static __poll_t stacked_poll(struct vportx_node *node, struct file *file,
 			     poll_table *wait)
 {
-	return vfs_poll(port_of(node), wait);
+	return port_mask(node->backend, port_of(node), wait);
 }
 
 static void watch_work(struct work_struct *work)
 {
 	struct vportx_stacked *st = container_of(work, struct vportx_stacked,
 						 watch_work);
-	__poll_t mask = vfs_poll(st->watched, NULL);
+	__poll_t mask = port_mask(st, st->watched, NULL);
 
 	/* An unplugged port polls as EPOLLHUP alone; a lost host adds IN. */
 	vportx_node_port_state(st->node, !(mask & EPOLLHUP), mask == EPOLLHUP);
@@ -139,7 +159,9 @@ static int watch_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 	struct vportx_stacked *st = container_of(wait, struct vportx_stacked,
 						 wait);
 
-	schedule_work(&st->watch_work);
+	/* Keyed wakes are port_mask()'s own: nothing new to look at. */
+	if (!key)
+		schedule_work(&st->watch_work);
 	return 0;
 }
 
