@@ -178,6 +178,8 @@ FIXTURE_TEARDOWN(node)
 	close(self->ctl);
 	rig_ctl_ok("reset test.unix");
 	rig_ctl_ok("reset test.spare");
+	/* A test that failed with the host away must not leave it away. */
+	rig_ctl_ok("connect test.spare");
 }
 
 /* Attach test.spare with the variant's hold and open its data node. */
@@ -338,6 +340,23 @@ TEST_F(node, host_disconnect_reconnect)
 		    65536);
 	rig_from_host(_metadata, fd, "test.spare", variant->seed + 9, 65536,
 		      65536);
+}
+
+/* The host leaving loses nothing: what arrived is read, then EOF. */
+TEST_F(node, eof_after_buffered_data)
+{
+	struct rig_recv res;
+	char c;
+
+	open_spare(_metadata, self, variant->hold);
+	source_landed(_metadata, "test.spare", 65536, variant->seed + 15);
+	ASSERT_EQ(0, rig_ctl_ok("disconnect test.spare"));
+	EXPECT_EQ(POLLHUP, rig_poll(self->spare_fd, POLLIN, 5000) & POLLHUP);
+	ASSERT_EQ(0, rig_recv(self->spare_fd, variant->seed + 15, 65536,
+			      65536, &res));
+	EXPECT_EQ(-1, res.bad);
+	EXPECT_EQ(0, read(self->spare_fd, &c, 1));
+	ASSERT_EQ(0, rig_ctl_ok("connect test.spare"));
 }
 
 /* Check attribute @attr of @a is @want. */

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sixteen ports attached at once, on the second virtio-serial device, each
+ * moving its own data through its own vportx node in its own process at
+ * the same time: every byte of every port verified end to end.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/vportx.h>
+
+#include "kselftest_harness.h"
+#include "guest.h"
+#include "vportx_util.h"
+
+#define CTL_PATH "/dev/" VPORTX_CONTROL_NAME
+#define MANY 16
+#define BYTES (1 << 20)
+#define SEED 3000
+
+FIXTURE(many) {
+	int ctl;			/* the control device */
+	struct vportx_attach a[MANY];	/* many.00 .. many.15, attached */
+	int fd[MANY];			/* their data nodes, open */
+};
+
+static void port_id(int i, char *id, size_t len)
+{
+	snprintf(id, len, "many.%02d", i);
+}
+
+FIXTURE_SETUP(many)
+{
+	char id[16];
+	int i, ret;
+
+	memset(self->fd, -1, sizeof(self->fd));
+	self->ctl = open(CTL_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->ctl);
+	for (i = 0; i < MANY; i++) {
+		port_id(i, id, sizeof(id));
+		/* The many.* hosts connect late (Documentation/rig.rst). */
+		ASSERT_EQ(0, rig_ctl_ok("connect %s", id));
+		ASSERT_EQ(0, rig_ctl_ok("reset %s", id));
+		ret = vportx_attach_port(self->ctl, id, VPORTX_HOLD_OPEN,
+					 &self->a[i]);
+		ASSERT_EQ(0, ret) TH_LOG("attach %s: %s", id, strerror(-ret));
+		self->fd[i] = vportx_open_node_host(&self->a[i], 10000);
+		ASSERT_LE(0, self->fd[i]) TH_LOG("%s: %s", id,
+						 strerror(-self->fd[i]));
+	}
+}
+
+FIXTURE_TEARDOWN(many)
+{
+	char id[16];
+	int i;
+
+	for (i = 0; i < MANY; i++) {
+		port_id(i, id, sizeof(id));
+		if (self->fd[i] >= 0)
+			close(self->fd[i]);
+		vportx_release_port(self->ctl, id);
+		rig_ctl_ok("reset %s", id);
+	}
+	close(self->ctl);
+}
+
+/* Port @i's half of a round: write or read and check its pattern. */
+static int child_io(int fd, int i, int out)
+{
+	struct rig_recv res;
+
+	if (out)
+		return rig_send(fd, SEED + i, BYTES, 65536, NULL) != BYTES;
+	return rig_recv(fd, SEED + 100 + i, BYTES, 65536, &res) ||
+	       res.bad != -1;
+}
+
+/* Every port at once, one process each; how many of them failed. */
+static int all_at_once(int *fds, int out)
+{
+	int i, status, failed = 0;
+
+	for (i = 0; i < MANY; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return MANY;
+		if (!pid) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			_exit(child_io(fds[i], i, out));
+		}
+	}
+	for (i = 0; i < MANY; i++)
+		if (wait(&status) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			failed++;
+	return failed;
+}
+
+/* Start a sink (@out) or a source on port @i for its pattern. */
+static int start_job(int i, int out)
+{
+	char id[16];
+
+	port_id(i, id, sizeof(id));
+	if (out)
+		return rig_ctl_ok("sink %s %d %d", id, BYTES, SEED + i);
+	return rig_ctl_ok("source %s %d %d", id, BYTES, SEED + 100 + i);
+}
+
+/* The peer's verdict on port @i's sink: every byte right. */
+static void check_sink(struct __test_metadata *_metadata, int i)
+{
+	char id[16], reply[RIG_REPLY_MAX];
+	unsigned long long n;
+	uint64_t hash;
+	long long bad;
+
+	port_id(i, id, sizeof(id));
+	ASSERT_EQ(0, rig_ctl(reply, sizeof(reply), "wait %s 240000", id))
+		TH_LOG("%s: %s", id, reply);
+	ASSERT_EQ(0, rig_parse_sunk(reply, &n, &hash, &bad));
+	EXPECT_EQ(BYTES, n) TH_LOG("%s", id);
+	EXPECT_EQ(-1, bad) TH_LOG("%s", id);
+}
+
+TEST_F_TIMEOUT(many, all_ports_both_ways, 300)
+{
+	int i;
+
+	for (i = 0; i < MANY; i++)
+		ASSERT_EQ(0, start_job(i, 1));
+	EXPECT_EQ(0, all_at_once(self->fd, 1));
+	for (i = 0; i < MANY; i++)
+		check_sink(_metadata, i);
+	for (i = 0; i < MANY; i++)
+		ASSERT_EQ(0, start_job(i, 0));
+	EXPECT_EQ(0, all_at_once(self->fd, 0));
+}
+
+TEST_HARNESS_MAIN
