@@ -155,6 +155,13 @@ static __poll_t vportx_poll(struct file *file, poll_table *wait)
 	return node->ops->poll(node, file, wait);
 }
 
+static int vportx_fasync(int fd, struct file *file, int on)
+{
+	struct vportx_node *node = file->private_data;
+
+	return fasync_helper(fd, file, on, &node->fasync);
+}
+
 /*
  * No splice_read: the stacked backend cannot read its port from kernel
  * context (virtio_console has no read_iter), so splice() from a node gets
@@ -168,6 +175,7 @@ static const struct file_operations vportx_node_fops = {
 	.write = vportx_write,
 	.splice_write = vportx_splice_write,
 	.poll = vportx_poll,
+	.fasync = vportx_fasync,
 	.llseek = no_llseek,
 };
 
@@ -338,6 +346,8 @@ void vportx_node_port_state(struct vportx_node *node, int host_connected,
 
 	if (host_connected == node->host_connected && !newly_unplugged)
 		return;
+	if ((node->host_connected == 1 && !host_connected) || newly_unplugged)
+		kill_fasync(&node->fasync, SIGIO, POLL_HUP);
 	WRITE_ONCE(node->host_connected, host_connected);
 	if (newly_unplugged)
 		WRITE_ONCE(node->unplugged, true);
@@ -347,6 +357,12 @@ void vportx_node_port_state(struct vportx_node *node, int host_connected,
 		pr_debug("%s: port unplugged\n", dev_name(node->dev));
 		queue_work(vportx_wq, &node->remove_work);
 	}
+}
+
+/* Data arrived where a reader had found none: tell O_ASYNC owners. */
+void vportx_node_readable(struct vportx_node *node)
+{
+	kill_fasync(&node->fasync, SIGIO, POLL_IN);
 }
 
 static void node_fill_info(const struct vportx_node *node,

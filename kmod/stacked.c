@@ -40,6 +40,12 @@ struct vportx_stacked {
 	wait_queue_head_t *wqh;
 	struct file *watched;
 	struct work_struct watch_work;
+	/*
+	 * Set by a reader before it looks for data, cleared by the watcher
+	 * when it sees data: one SIGIO per time a reader ran dry, never lost
+	 * to a reader that looked just before the data came.
+	 */
+	atomic_t sigio_armed;
 };
 
 static struct file *port_of(struct vportx_node *node)
@@ -69,7 +75,11 @@ static __poll_t port_mask(struct vportx_stacked *st, struct file *port,
 
 static bool port_ready(struct vportx_node *node, __poll_t what)
 {
-	return port_mask(node->backend, port_of(node), NULL) & what;
+	struct vportx_stacked *st = node->backend;
+
+	if (what & EPOLLIN)
+		atomic_set(&st->sigio_armed, 1);
+	return port_mask(st, port_of(node), NULL) & what;
 }
 
 static ssize_t port_read(struct file *port, char __user *buf, size_t len)
@@ -149,6 +159,11 @@ static void watch_work(struct work_struct *work)
 						 watch_work);
 	__poll_t mask = port_mask(st, st->watched, NULL);
 
+	/* With EPOLLHUP, EPOLLIN only means EOF: that signal is POLL_HUP. */
+	if ((mask & (EPOLLIN | EPOLLHUP)) == EPOLLIN &&
+	    atomic_xchg(&st->sigio_armed, 0))
+		vportx_node_readable(st->node);
+
 	/* An unplugged port polls as EPOLLHUP alone; a lost host adds IN. */
 	vportx_node_port_state(st->node, !(mask & EPOLLHUP), mask == EPOLLHUP);
 }
@@ -178,6 +193,7 @@ static void watch_queue(struct file *file, wait_queue_head_t *wqh,
 static void watch_start(struct vportx_stacked *st, struct file *port)
 {
 	st->watched = port;
+	atomic_set(&st->sigio_armed, 1);
 	vfs_poll(port, &st->pt);
 	schedule_work(&st->watch_work);
 }

@@ -64,6 +64,7 @@ struct vportx_node {
 	int host_connected;	/* 1, 0, or -1 while the port is not open */
 	bool unplugged;		/* the port was hot-unplugged */
 	struct work_struct remove_work;	/* unplugged: remove once closed */
+	struct fasync_struct *fasync;	/* O_ASYNC openers, for SIGIO */
 	struct mutex rx_lock;	/* one reader at a time, in order */
 	struct mutex tx_lock;	/* one writer at a time, in order */
 	atomic64_t rx_bytes;
@@ -83,6 +84,7 @@ struct vportx_info;
 int vportx_node_info(struct vportx_info *info);
 void vportx_node_port_state(struct vportx_node *node, int host_connected,
 			    bool unplugged);
+void vportx_node_readable(struct vportx_node *node);
 
 /* sysfs.c */
 extern const struct attribute_group *vportx_node_groups[];
