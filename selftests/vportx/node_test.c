@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,6 +358,54 @@ TEST_F(node, eof_after_buffered_data)
 	EXPECT_EQ(-1, res.bad);
 	EXPECT_EQ(0, read(self->spare_fd, &c, 1));
 	ASSERT_EQ(0, rig_ctl_ok("connect test.spare"));
+}
+
+/* Ask for SIGIO (as its own real-time-style siginfo) on @fd; blocked. */
+static void async_on(struct __test_metadata *_metadata, int fd,
+		     sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGIO);
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, set, NULL));
+	ASSERT_EQ(0, fcntl(fd, F_SETOWN, getpid()));
+	ASSERT_EQ(0, fcntl(fd, F_SETSIG, SIGIO));
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC));
+}
+
+/* The si_code of the next SIGIO within 5 s, or -1. */
+static int next_sigio(const sigset_t *set)
+{
+	struct timespec ts = { .tv_sec = 5 };
+	siginfo_t si;
+
+	return sigtimedwait(set, &si, &ts) == SIGIO ? si.si_code : -1;
+}
+
+/* O_ASYNC: SIGIO with POLL_IN when data arrives, as with the stock node. */
+TEST_F(node, sigio_on_data)
+{
+	sigset_t set;
+	char c;
+
+	async_on(_metadata, self->fd, &set);
+	ASSERT_EQ(0, rig_ctl_ok("source test.unix 1 %" PRIu64, variant->seed + 16));
+	EXPECT_EQ(POLL_IN, next_sigio(&set));
+	ASSERT_EQ(1, read(self->fd, &c, 1));
+	EXPECT_EQ(-1, pattern_check(&c, 1, variant->seed + 16, 0));
+	ASSERT_EQ(0, sigprocmask(SIG_UNBLOCK, &set, NULL));
+}
+
+/* O_ASYNC: SIGIO with POLL_HUP when the host goes away. */
+TEST_F(node, sigio_on_host_gone)
+{
+	sigset_t set;
+
+	open_spare(_metadata, self, variant->hold);
+	async_on(_metadata, self->spare_fd, &set);
+	ASSERT_EQ(0, rig_ctl_ok("disconnect test.spare"));
+	EXPECT_EQ(POLL_HUP, next_sigio(&set));
+	ASSERT_EQ(0, rig_ctl_ok("connect test.spare"));
+	ASSERT_EQ(0, sigprocmask(SIG_UNBLOCK, &set, NULL));
 }
 
 /* Check attribute @attr of @a is @want. */
