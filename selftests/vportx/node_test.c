@@ -105,7 +105,7 @@ static ssize_t vmsplice_write(int fd, char *buf, size_t len)
 }
 
 /* Write @len bytes of @buf to a file under /tmp and sendfile them to @fd. */
-static ssize_t sendfile_write(int fd, const char *buf, size_t len)
+static ssize_t sendfile_write(int fd, char *buf, size_t len)
 {
 	char path[] = "/tmp/vportx-sendfile-XXXXXX";
 	int file = mkstemp(path);
@@ -237,18 +237,32 @@ TEST_F(node, read_more_than_4k)
 	free(buf);
 }
 
-/* One write() of 1 MiB takes all of it (the stock node takes 32 KiB). */
-TEST_F(node, write_more_than_32k)
+/* Hand the node 1 MiB one way or another: what was taken, or -1. */
+typedef ssize_t (*mib_writer)(int fd, char *buf, size_t len);
+
+static ssize_t one_write(int fd, char *buf, size_t len)
 {
-	uint64_t seed = variant->seed + 4, hash;
+	return write(fd, buf, len);
+}
+
+/* 1 MiB of pattern @seed into the node by @writer: all taken, all arrives. */
+static void write_mib(struct __test_metadata *_metadata, int fd,
+		      uint64_t seed, mib_writer writer)
+{
+	uint64_t hash;
 	char *buf = pattern_buf(MIB, seed, &hash);
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, rig_ctl_ok("sink test.unix %d %" PRIu64, MIB, seed));
-	EXPECT_EQ(MIB, write(self->fd, buf, MIB))
-		TH_LOG("write: %s", strerror(errno));
+	EXPECT_EQ(MIB, writer(fd, buf, MIB)) TH_LOG("%s", strerror(errno));
 	rig_sink_check(_metadata, "test.unix", MIB, hash);
 	free(buf);
+}
+
+/* One write() of 1 MiB takes all of it (the stock node takes 32 KiB). */
+TEST_F(node, write_more_than_32k)
+{
+	write_mib(_metadata, self->fd, variant->seed + 4, one_write);
 }
 
 /* 10,000 messages of 64 bytes, one write() each. */
@@ -479,29 +493,13 @@ TEST_F(node, splice_read_einval)
 /* vmsplice into a pipe, splice from it into the node: 1 MiB arrives intact. */
 TEST_F(node, vmsplice_splice_write)
 {
-	uint64_t seed = variant->seed + 13, hash;
-	char *buf = pattern_buf(MIB, seed, &hash);
-
-	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, rig_ctl_ok("sink test.unix %d %" PRIu64, MIB, seed));
-	EXPECT_EQ(MIB, vmsplice_write(self->fd, buf, MIB))
-		TH_LOG("splice: %s", strerror(errno));
-	rig_sink_check(_metadata, "test.unix", MIB, hash);
-	free(buf);
+	write_mib(_metadata, self->fd, variant->seed + 13, vmsplice_write);
 }
 
 /* sendfile from a regular file into the node: 1 MiB arrives intact. */
 TEST_F(node, sendfile_write)
 {
-	uint64_t seed = variant->seed + 14, hash;
-	char *buf = pattern_buf(MIB, seed, &hash);
-
-	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, rig_ctl_ok("sink test.unix %d %" PRIu64, MIB, seed));
-	EXPECT_EQ(MIB, sendfile_write(self->fd, buf, MIB))
-		TH_LOG("sendfile: %s", strerror(errno));
-	rig_sink_check(_metadata, "test.unix", MIB, hash);
-	free(buf);
+	write_mib(_metadata, self->fd, variant->seed + 14, sendfile_write);
 }
 
 /*
