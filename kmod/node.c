@@ -49,9 +49,16 @@ static int vportx_open(struct inode *inode, struct file *file)
 
 	mutex_lock(&nodes_lock);
 	node = idr_find(&nodes, iminor(inode));
-	/* An unplugged port's node is on its way out; ENXIO like stock. */
-	if (!node || node->unplugged)
+	if (!node)
 		goto out;
+	/*
+	 * An unplugged port's node is on its way out; ENXIO like stock. Its
+	 * removal may have found it not yet published: try again.
+	 */
+	if (node->unplugged) {
+		queue_work(vportx_wq, &node->remove_work);
+		goto out;
+	}
 	/* Exclusive like the stock node: two readers would split the stream. */
 	ret = -EBUSY;
 	if (node->open_count)
