@@ -17,7 +17,6 @@
 #include "pattern.h"
 
 #define SYS_PORTS "/sys/class/virtio-ports"
-#define DEBUGFS_PORTS "/sys/kernel/debug/virtio-ports"
 #define CTL_NAME "vportx.ctl"
 /* A reply may wait for a long job: the peer bounds it with `wait ID MS`. */
 #define CTL_REPLY_TIMEOUT_MS (15 * 60 * 1000)
@@ -100,39 +99,6 @@ int rig_wait_port(const char *name, int exists)
 		usleep(10000);
 	}
 	return -ETIMEDOUT;
-}
-
-int rig_port_sysfs(const char *name, const char *attr, char *buf, size_t len)
-{
-	char dev[64], path[512];
-	int ret = rig_port_path(name, dev, sizeof(dev));
-
-	if (ret < 0)
-		return ret;
-	snprintf(path, sizeof(path), SYS_PORTS "/%s/%s", dev + 5, attr);
-	return rig_read_file(path, buf, len);
-}
-
-/* A "key: value" line of the port's debugfs file, e.g. bytes_received. */
-long long rig_port_debugfs(const char *name, const char *key)
-{
-	char dev[64], path[512], line[256];
-	size_t klen = strlen(key);
-	long long val = -ENOENT;
-	FILE *f;
-	int ret = rig_port_path(name, dev, sizeof(dev));
-
-	if (ret < 0)
-		return ret;
-	snprintf(path, sizeof(path), DEBUGFS_PORTS "/%s", dev + 5);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ':')
-			val = strtoll(line + klen + 1, NULL, 10);
-	fclose(f);
-	return val;
 }
 
 int rig_poll(int fd, short events, int timeout_ms)

@@ -27,9 +27,6 @@ int rig_port_open(const char *name, int flags);
 int rig_port_open_host(const char *name, int flags, int timeout_ms);
 /* Wait until the port named @name exists (1) or is gone (0). */
 int rig_wait_port(const char *name, int exists);
-/* A sysfs attribute or debugfs counter of the stock port named @name. */
-int rig_port_sysfs(const char *name, const char *attr, char *buf, size_t len);
-long long rig_port_debugfs(const char *name, const char *key);
 
 /*
  * One control request. Returns 0 when the peer answered "ok", with the rest
