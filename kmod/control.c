@@ -23,7 +23,7 @@ static bool reserved_zero(const void *p, size_t len)
 static int attach_params(const struct vportx_attach *a,
 			 struct vportx_params *params)
 {
-	if (a->flags & ~VPORTX_ATTACH_F_ALL || a->__reserved0 ||
+	if (a->flags & ~VPORTX_ATTACH_F_ALL ||
 	    !reserved_zero(a->__reserved, sizeof(a->__reserved)))
 		return -EINVAL;
 	if (a->hold != VPORTX_HOLD_OPEN && a->hold != VPORTX_HOLD_ALWAYS)
@@ -33,6 +33,9 @@ static int attach_params(const struct vportx_attach *a,
 		return -EINVAL;
 	params->hold = a->hold;
 	params->tx_limit = a->tx_limit ?: VPORTX_TX_LIMIT_DEFAULT;
+	if (a->tx_low >= params->tx_limit)
+		return -EINVAL;
+	params->tx_low = a->tx_low ?: params->tx_limit / 2;
 	return 0;
 }
 
@@ -76,7 +79,7 @@ static long ioc_info(struct vportx_info __user *argp)
 
 	if (copy_from_user(&info, argp, sizeof(info)))
 		return -EFAULT;
-	if (info.flags & ~VPORTX_INFO_F_ALL ||
+	if (info.flags & ~VPORTX_INFO_F_ALL || info.__reserved0 ||
 	    !reserved_zero(info.__reserved, sizeof(info.__reserved)))
 		return -EINVAL;
 	ret = vportx_node_info(&info);

@@ -27,8 +27,8 @@ static DEFINE_IDR(nodes);
 static dev_t vportx_devt;
 static struct cdev vportx_cdev;
 static struct class *vportx_class;
-/* Ours, so module exit can wait for a removal still under way. */
-static struct workqueue_struct *vportx_wq;
+/* Ours, so module exit can wait for work still under way. */
+struct workqueue_struct *vportx_wq;
 
 static bool port_attached(dev_t port_devt)
 {
@@ -66,6 +66,8 @@ static int vportx_open(struct inode *inode, struct file *file)
 	ret = node->ops->open(node);
 	if (ret)
 		goto out;
+	if (node->params.hold == VPORTX_HOLD_OPEN)
+		vportx_tx_start(node);
 	node->open_count++;
 	file->private_data = node;
 	stream_open(inode, file);
@@ -93,6 +95,8 @@ static int vportx_release(struct inode *inode, struct file *file)
 	struct vportx_node *node = file->private_data;
 	bool gone;
 
+	/* Not under nodes_lock: it may wait for the queue to drain. */
+	vportx_tx_close(node);
 	mutex_lock(&nodes_lock);
 	node->ops->release(node);
 	node->open_count--;
@@ -120,20 +124,18 @@ static ssize_t vportx_read(struct file *file, char __user *buf, size_t len,
 	return ret;
 }
 
-static ssize_t vportx_write(struct file *file, const char __user *buf,
-			    size_t len, loff_t *ppos)
+static ssize_t vportx_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
+	struct file *file = iocb->ki_filp;
 	struct vportx_node *node = file->private_data;
 	ssize_t ret;
 
-	if (!len)
+	if (!iov_iter_count(from))
 		return 0;
 	if (mutex_lock_interruptible(&node->tx_lock))
 		return -ERESTARTSYS;
-	ret = node->ops->write(node, buf, len, file->f_flags & O_NONBLOCK);
+	ret = vportx_tx_write(node, from, file->f_flags & O_NONBLOCK);
 	mutex_unlock(&node->tx_lock);
-	if (ret > 0)
-		atomic64_add(ret, &node->tx_bytes);
 	return ret;
 }
 
@@ -147,19 +149,37 @@ static ssize_t vportx_splice_write(struct pipe_inode_info *pipe,
 	/* SPLICE_F_NONBLOCK is about the pipe; the node's own flag rules. */
 	if (mutex_lock_interruptible(&node->tx_lock))
 		return -ERESTARTSYS;
-	ret = node->ops->splice_write(node, pipe, len, flags,
-				      file->f_flags & O_NONBLOCK);
+	ret = vportx_tx_splice(node, pipe, len, flags,
+			       file->f_flags & O_NONBLOCK);
 	mutex_unlock(&node->tx_lock);
-	if (ret > 0)
-		atomic64_add(ret, &node->tx_bytes);
 	return ret;
 }
 
+/* Like tcdrain(): wait until the port has everything written so far. */
+static int vportx_fsync(struct file *file, loff_t start, loff_t end,
+			int datasync)
+{
+	struct vportx_node *node = file->private_data;
+	int ret;
+
+	if (mutex_lock_interruptible(&node->tx_lock))
+		return -ERESTARTSYS;
+	ret = vportx_tx_drain(node, MAX_SCHEDULE_TIMEOUT);
+	mutex_unlock(&node->tx_lock);
+	return ret;
+}
+
+/* The backend says what the port has; writability is the queue's. */
 static __poll_t vportx_poll(struct file *file, poll_table *wait)
 {
 	struct vportx_node *node = file->private_data;
+	__poll_t mask;
 
-	return node->ops->poll(node, file, wait);
+	poll_wait(file, &node->wq, wait);
+	mask = node->ops->poll(node);
+	if (!READ_ONCE(node->unplugged) && vportx_txq_writable(&node->txq))
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	return mask;
 }
 
 static int vportx_fasync(int fd, struct file *file, int on)
@@ -179,8 +199,9 @@ static const struct file_operations vportx_node_fops = {
 	.open = vportx_open,
 	.release = vportx_release,
 	.read = vportx_read,
-	.write = vportx_write,
+	.write_iter = vportx_write_iter,
 	.splice_write = vportx_splice_write,
+	.fsync = vportx_fsync,
 	.poll = vportx_poll,
 	.fasync = vportx_fasync,
 	.llseek = no_llseek,
@@ -204,6 +225,8 @@ static struct vportx_node *node_alloc(u32 port_dev, u32 port_nr,
 	node->backend = backend;
 	mutex_init(&node->rx_lock);
 	mutex_init(&node->tx_lock);
+	init_waitqueue_head(&node->wq);
+	vportx_tx_init(node);
 	atomic64_set(&node->rx_bytes, 0);
 	atomic64_set(&node->tx_bytes, 0);
 	node->host_connected = -1;
@@ -244,6 +267,8 @@ int vportx_node_create(u32 port_dev, u32 port_nr, dev_t port_devt,
 		goto err_remove_minor;
 	if (ops->start)
 		ops->start(node);
+	if (params->hold == VPORTX_HOLD_ALWAYS)
+		vportx_tx_start(node);
 	idr_replace(&nodes, node, node->minor);
 	*minor = node->minor;
 	mutex_unlock(&nodes_lock);
@@ -259,12 +284,14 @@ err_unlock:
 }
 
 /*
- * Unpublished already: nobody can open it or find it any more. The backend
- * goes first, so nothing it runs can report on a device that is gone.
+ * Unpublished already: nobody can open it or find it any more. TX stops
+ * pushing before the backend closes the port, and the backend goes before
+ * the device, so nothing it runs can report on a device that is gone.
  */
 static void __node_free(struct vportx_node *node)
 {
 	pr_debug("%s: destroyed\n", dev_name(node->dev));
+	vportx_tx_destroy(node);
 	node->ops->destroy(node);
 	device_destroy(vportx_class, MKDEV(MAJOR(vportx_devt), node->minor));
 	kfree(node);
@@ -304,6 +331,8 @@ int vportx_node_destroy(u32 minor)
 	}
 	idr_remove(&nodes, minor);
 	mutex_unlock(&nodes_lock);
+	/* hold=always: what the node still has queued gets its chance. */
+	vportx_tx_drain(node, msecs_to_jiffies(READ_ONCE(node->tx_drain_ms)));
 	node_free(node);
 	return 0;
 }
@@ -360,6 +389,7 @@ void vportx_node_port_state(struct vportx_node *node, int host_connected,
 		WRITE_ONCE(node->unplugged, true);
 	if (host_connected >= 0 || newly_unplugged)
 		port_state_uevent(node);
+	wake_up_interruptible_all(&node->wq);
 	if (newly_unplugged) {
 		pr_debug("%s: port unplugged\n", dev_name(node->dev));
 		queue_work(vportx_wq, &node->remove_work);
@@ -382,9 +412,13 @@ static void node_fill_info(const struct vportx_node *node,
 	info->port_dev = node->port_dev;
 	info->port_nr = node->port_nr;
 	info->tx_limit = node->params.tx_limit;
+	info->tx_low = node->params.tx_low;
 	info->open_count = node->open_count;
 	info->rx_bytes = atomic64_read(&node->rx_bytes);
 	info->tx_bytes = atomic64_read(&node->tx_bytes);
+	info->tx_queued = READ_ONCE(node->txq.queued);
+	info->tx_stalls = atomic64_read(&node->tx_stalls);
+	info->tx_dropped = atomic64_read(&node->tx_dropped);
 }
 
 /* @info->minor in; with VPORTX_INFO_F_NEXT the first node at or above it. */

@@ -4,42 +4,60 @@
  *
  * virtio_console exports nothing and its port files have .read and .write
  * but no read_iter, write_iter or splice_read, so the only ways in are the
- * port file's own file operations. Reads and writes call them in the
- * caller's context with the caller's buffer; splice_write hands the
- * caller's pipe to the port's splice_write, which takes gifted pages
- * without copying.
+ * port file's own file operations:
+ *
+ * - read() calls the port's read in the reader's context with the
+ *   reader's buffer, as many times as the port has buffers ready;
+ * - the TX work pushes the node's queue with do_splice_direct() from a
+ *   file of ours whose splice_read lends the queue's pages to the pipe;
+ *   the port's splice_write steals them, so the device reads the bytes
+ *   where write() put them;
+ * - splice into the node hands the caller's pipe to the port's
+ *   splice_write.
+ *
+ * vportx opens the port O_NONBLOCK and does all the waiting itself, on the
+ * node's wait queue: nobody ever sleeps inside virtio_console, so the TX
+ * work never blocks and a detach never waits for a host.
  */
 
 #include "vportx.h"
 
 #include <linux/vportx.h>
 
+#include <linux/anon_inodes.h>
 #include <linux/dcache.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/path.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/splice.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
 struct vportx_stacked {
 	struct path path;	/* the port's node, to reopen it */
 	const struct file_operations *fops;	/* the port's, at attach */
-	struct file *held;	/* hold=always: open from attach to detach */
-	struct file *port;	/* the open port while the node is open */
+	bool hold_always;
+	/* Open port: from open to release, or from attach to detach. */
+	struct file *port;
+	struct file *queue;	/* ours: the TX queue, as do_splice_direct's input */
 	struct vportx_node *node;
 
 	/*
 	 * Watching the open port: an entry on its wait queue, woken with it
-	 * for data, space, host open/close and unplug, schedules work that
-	 * reads the port's poll mask. vhost_poll does the same for its files.
+	 * for data, space, host open/close and unplug, wakes the node's
+	 * waiters and schedules work that reads the port's poll mask.
+	 * vhost_poll does the same for its files.
 	 */
 	poll_table pt;
 	wait_queue_entry_t wait;
 	wait_queue_head_t *wqh;
-	struct file *watched;
+	bool watching;
 	struct work_struct watch_work;
+	/* EPOLLIN and EPOLLOUT as the last poll of the port saw them. */
+	atomic_t seen;
 	/*
 	 * Set by a reader before it looks for data, cleared by the watcher
 	 * when it sees data: one SIGIO per time a reader ran dry, never lost
@@ -48,38 +66,33 @@ struct vportx_stacked {
 	atomic_t sigio_armed;
 };
 
-static struct file *port_of(struct vportx_node *node)
-{
-	return ((struct vportx_stacked *)node->backend)->port;
-}
-
 /*
  * The port's poll mask. Polling a stock port takes used buffers off its
  * virtqueues; when that happens between the device using them and the
- * interrupt, the interrupt handler finds nothing used and wakes nobody,
- * and a reader or writer asleep in the port sleeps on with data or space
- * there. So whenever the mask says there is something to wake for, wake
- * the port's sleepers ourselves. The wake is keyed: our watcher, which
- * only wants virtio_console's own (unkeyed) wake-ups, ignores it.
+ * interrupt, the interrupt handler finds nothing used and wakes nobody.
+ * So a poll that finds data or room the previous poll did not find does
+ * the waking itself: the node's waiters, and the TX work for room.
  */
-static __poll_t port_mask(struct vportx_stacked *st, struct file *port,
-			  poll_table *pt)
+static __poll_t port_mask(struct vportx_stacked *st)
 {
-	__poll_t mask = vfs_poll(port, pt);
-	__poll_t wake = mask & (EPOLLIN | EPOLLOUT);
+	__poll_t mask = vfs_poll(st->port, NULL);
+	int now = (__force int)(mask & (EPOLLIN | EPOLLOUT));
+	int before = atomic_xchg(&st->seen, now);
 
-	if (wake && st->wqh)
-		wake_up_interruptible_poll(st->wqh, wake);
+	if (now & ~before) {
+		wake_up_interruptible(&st->node->wq);
+		if (now & (__force int)EPOLLOUT)
+			vportx_tx_kick(st->node);
+	}
 	return mask;
 }
 
-static bool port_ready(struct vportx_node *node, __poll_t what)
+/* The port has @what, or is gone: an unplugged port polls as EPOLLHUP. */
+static bool port_ready(struct vportx_stacked *st, __poll_t what)
 {
-	struct vportx_stacked *st = node->backend;
+	__poll_t mask = port_mask(st);
 
-	if (what & EPOLLIN)
-		atomic_set(&st->sigio_armed, 1);
-	return port_mask(st, port_of(node), NULL) & what;
+	return (mask & what) || mask == EPOLLHUP;
 }
 
 static ssize_t port_read(struct file *port, char __user *buf, size_t len)
@@ -92,72 +105,136 @@ static ssize_t port_read(struct file *port, char __user *buf, size_t len)
 /*
  * A stock read returns one 4 KiB port buffer at most. Keep reading while
  * the port says more is ready, so one read() drains all that has arrived;
- * only the first call may block.
+ * only the first read waits. The port is O_NONBLOCK: it says EAGAIN, 0
+ * with the host gone (end of file), or ENODEV once unplugged.
  */
 static ssize_t stacked_read(struct vportx_node *node, char __user *buf,
 			    size_t len, bool nonblock)
 {
-	struct file *port = port_of(node);
+	struct vportx_stacked *st = node->backend;
 	ssize_t got = 0, n;
 
-	if (nonblock && !port_ready(node, EPOLLIN))
-		return -EAGAIN;
-	n = port_read(port, buf, len);
+	atomic_set(&st->sigio_armed, 1);
+	n = port_read(st->port, buf, len);
+	while (n == -EAGAIN && !nonblock) {
+		if (wait_event_interruptible(node->wq,
+					     port_ready(st, EPOLLIN)))
+			return -ERESTARTSYS;
+		n = port_read(st->port, buf, len);
+	}
 	while (n > 0) {
 		got += n;
-		if (got == len || !port_ready(node, EPOLLIN))
+		if (got == len || !port_ready(st, EPOLLIN))
 			break;
-		n = port_read(port, buf + got, len - got);
+		n = port_read(st->port, buf + got, len - got);
 	}
 	return got ? got : n;
 }
 
-/* A stock write takes 32 KiB at most: loop until all of it is taken. */
-static ssize_t stacked_write(struct vportx_node *node, const char __user *buf,
-			     size_t len, bool nonblock)
+/*
+ * Push up to @len queued bytes. The port's splice_write takes them as one
+ * element of up to a pipe's worth (16 pages) per call; do_splice_direct()
+ * calls it until @len is pushed or the port is full.
+ */
+static ssize_t stacked_push(struct vportx_node *node, size_t len)
 {
-	struct file *port = port_of(node);
-	ssize_t done = 0, n = 0;
-	loff_t pos = 0;
+	struct vportx_stacked *st = node->backend;
+	loff_t in = 0, out = 0;
+	ssize_t n;
 
-	while (done < len) {
-		if (nonblock && !port_ready(node, EPOLLOUT)) {
-			n = -EAGAIN;
-			break;
-		}
-		n = port->f_op->write(port, buf + done, len - done, &pos);
-		if (n <= 0)
-			break;
-		done += n;
-		if (signal_pending(current))
-			break;
+	n = do_splice_direct(st->queue, &in, st->port, &out, len, 0);
+	if (n == -EAGAIN) {
+		/* Forget the room seen last: the next poll to see room kicks. */
+		atomic_andnot((__force int)EPOLLOUT, &st->seen);
+		port_mask(st);
 	}
-	return done ? done : n;
+	return n;
 }
 
 static ssize_t stacked_splice_write(struct vportx_node *node,
 				    struct pipe_inode_info *pipe, size_t len,
 				    unsigned int flags, bool nonblock)
 {
-	struct file *port = port_of(node);
+	struct vportx_stacked *st = node->backend;
 	loff_t pos = 0;
+	ssize_t n;
 
-	if (nonblock && !port_ready(node, EPOLLOUT))
-		return -EAGAIN;
-	return port->f_op->splice_write(pipe, port, &pos, len, flags);
+	for (;;) {
+		n = st->port->f_op->splice_write(pipe, st->port, &pos, len,
+						 flags);
+		if (n != -EAGAIN || nonblock)
+			return n;
+		if (wait_event_interruptible(node->wq,
+					     port_ready(st, EPOLLOUT)))
+			return -ERESTARTSYS;
+	}
 }
 
-static __poll_t stacked_poll(struct vportx_node *node, struct file *file,
-			     poll_table *wait)
+/* EPOLLIN when data is ready, EPOLLHUP without a host, +EPOLLERR unplugged. */
+static __poll_t stacked_poll(struct vportx_node *node)
 {
-	return port_mask(node->backend, port_of(node), wait);
+	__poll_t mask = port_mask(node->backend);
+
+	if (mask == EPOLLHUP)
+		mask |= EPOLLERR;
+	return mask & (EPOLLIN | EPOLLRDNORM | EPOLLHUP | EPOLLERR);
+}
+
+/* The queue file's splice_read: the queue's pages, lent to the pipe. */
+static ssize_t queue_splice_read(struct file *file, loff_t *ppos,
+				 struct pipe_inode_info *pipe, size_t len,
+				 unsigned int flags)
+{
+	struct vportx_stacked *st = file->private_data;
+	ssize_t n = vportx_txq_to_pipe(&st->node->txq, *ppos, pipe, len);
+
+	*ppos += n;
+	return n;
+}
+
+/*
+ * No owner: the file is never in a descriptor table, and queue_put()
+ * releases it before the module can go away.
+ */
+static const struct file_operations queue_fops = {
+	.llseek = noop_llseek,	/* do_splice_direct() wants seekable input */
+	.splice_read = queue_splice_read,
+};
+
+struct queue_put {
+	struct work_struct work;
+	struct file *file;
+};
+
+static void queue_put_work(struct work_struct *work)
+{
+	__fput_sync(container_of(work, struct queue_put, work)->file);
+}
+
+/*
+ * Release the queue file now, not when the caller returns to user space as
+ * fput() would: its file_operations are this module's, and rmmod frees
+ * them before it returns. Only a kernel thread may __fput_sync().
+ */
+static void queue_put(struct file *file)
+{
+	struct queue_put put = { .file = file };
+
+	if (current->flags & PF_KTHREAD) {
+		__fput_sync(file);
+		return;
+	}
+	INIT_WORK_ONSTACK(&put.work, queue_put_work);
+	queue_work(system_unbound_wq, &put.work);
+	flush_work(&put.work);
+	destroy_work_on_stack(&put.work);
 }
 
 static void watch_work(struct work_struct *work)
 {
 	struct vportx_stacked *st = container_of(work, struct vportx_stacked,
 						 watch_work);
-	__poll_t mask = port_mask(st, st->watched, NULL);
+	__poll_t mask = port_mask(st);
 
 	/* With EPOLLHUP, EPOLLIN only means EOF: that signal is POLL_HUP. */
 	if ((mask & (EPOLLIN | EPOLLHUP)) == EPOLLIN &&
@@ -168,15 +245,16 @@ static void watch_work(struct work_struct *work)
 	vportx_node_port_state(st->node, !(mask & EPOLLHUP), mask == EPOLLHUP);
 }
 
+/* Under the port's wait queue lock, often in its interrupt handler. */
 static int watch_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 		      void *key)
 {
 	struct vportx_stacked *st = container_of(wait, struct vportx_stacked,
 						 wait);
 
-	/* Keyed wakes are port_mask()'s own: nothing new to look at. */
-	if (!key)
-		schedule_work(&st->watch_work);
+	wake_up_interruptible(&st->node->wq);
+	vportx_tx_kick(st->node);
+	schedule_work(&st->watch_work);
 	return 0;
 }
 
@@ -190,24 +268,24 @@ static void watch_queue(struct file *file, wait_queue_head_t *wqh,
 	add_wait_queue(wqh, &st->wait);
 }
 
-static void watch_start(struct vportx_stacked *st, struct file *port)
+static void watch_start(struct vportx_stacked *st)
 {
-	st->watched = port;
+	st->watching = true;
 	atomic_set(&st->sigio_armed, 1);
-	vfs_poll(port, &st->pt);
+	vfs_poll(st->port, &st->pt);
 	schedule_work(&st->watch_work);
 }
 
 /* After this, nothing runs on the port's behalf: it can be closed. */
 static void watch_stop(struct vportx_stacked *st)
 {
-	if (!st->watched)
+	if (!st->watching)
 		return;
 	if (st->wqh)
 		remove_wait_queue(st->wqh, &st->wait);
 	cancel_work_sync(&st->watch_work);
 	st->wqh = NULL;
-	st->watched = NULL;
+	st->watching = false;
 	vportx_node_port_state(st->node, -1, false);
 }
 
@@ -216,8 +294,8 @@ static void stacked_start(struct vportx_node *node)
 	struct vportx_stacked *st = node->backend;
 
 	st->node = node;
-	if (st->held)
-		watch_start(st, st->held);
+	if (st->hold_always)
+		watch_start(st);
 }
 
 /*
@@ -227,7 +305,8 @@ static void stacked_start(struct vportx_node *node)
  */
 static struct file *port_reopen(struct vportx_stacked *st)
 {
-	struct file *port = dentry_open(&st->path, O_RDWR, current_cred());
+	struct file *port = dentry_open(&st->path, O_RDWR | O_NONBLOCK,
+					current_cred());
 
 	if (!IS_ERR(port) && port->f_op != st->fops) {
 		fput(port);
@@ -240,18 +319,18 @@ static struct file *port_reopen(struct vportx_stacked *st)
 static int stacked_open(struct vportx_node *node)
 {
 	struct vportx_stacked *st = node->backend;
-	struct file *port = st->held;
+	struct file *port;
 
-	if (!port)
-		port = port_reopen(st);
+	if (st->hold_always)
+		return 0;
+	port = port_reopen(st);
 	/* ENXIO: virtio_console has no port behind the number any more. */
 	if (port == ERR_PTR(-ENXIO))
 		vportx_node_port_state(node, 0, true);
 	if (IS_ERR(port))
 		return PTR_ERR(port);
-	if (!st->held)
-		watch_start(st, port);
 	st->port = port;
+	watch_start(st);
 	return 0;
 }
 
@@ -259,17 +338,18 @@ static void stacked_release(struct vportx_node *node)
 {
 	struct vportx_stacked *st = node->backend;
 
-	if (!st->held) {
-		watch_stop(st);
-		fput(st->port);
-	}
+	if (st->hold_always)
+		return;
+	watch_stop(st);
+	fput(st->port);
 	st->port = NULL;
 }
 
 static void stacked_free(struct vportx_stacked *st)
 {
-	if (st->held)
-		fput(st->held);
+	if (st->hold_always)
+		fput(st->port);
+	queue_put(st->queue);
 	path_put(&st->path);
 	kfree(st);
 }
@@ -288,7 +368,7 @@ static const struct vportx_backend_ops stacked_ops = {
 	.open = stacked_open,
 	.release = stacked_release,
 	.read = stacked_read,
-	.write = stacked_write,
+	.push = stacked_push,
 	.splice_write = stacked_splice_write,
 	.poll = stacked_poll,
 	.destroy = stacked_destroy,
@@ -324,29 +404,40 @@ static int check_port(struct file *file, u32 *n, u32 *m)
 	return 0;
 }
 
+/*
+ * hold=always: the caller's open file becomes ours, for the port allows
+ * one opener and the caller has it now. vportx waits for the port itself,
+ * so the file must be O_NONBLOCK, like the one hold=open opens.
+ */
+static void port_take(struct vportx_stacked *st, struct file *file)
+{
+	st->hold_always = true;
+	st->port = get_file(file);
+	spin_lock(&file->f_lock);
+	file->f_flags |= O_NONBLOCK;
+	spin_unlock(&file->f_lock);
+}
+
 static struct vportx_stacked *stacked_new(struct file *file, u32 hold)
 {
 	struct vportx_stacked *st = kzalloc(sizeof(*st), GFP_KERNEL);
 
 	if (!st)
 		return NULL;
+	st->queue = anon_inode_getfile("[vportx-txq]", &queue_fops, st,
+				       O_RDONLY);
+	if (IS_ERR(st->queue)) {
+		kfree(st);
+		return NULL;
+	}
 	init_poll_funcptr(&st->pt, watch_queue);
 	init_waitqueue_func_entry(&st->wait, watch_wake);
 	INIT_WORK(&st->watch_work, watch_work);
 	st->path = file->f_path;
 	path_get(&st->path);
 	st->fops = file->f_op;
-	if (hold != VPORTX_HOLD_ALWAYS)
-		return st;
-	/*
-	 * The caller's open file becomes ours: the port allows one opener and
-	 * the caller has it now. Our reads and writes block unless the node
-	 * is non-blocking, so the file must not be O_NONBLOCK.
-	 */
-	st->held = get_file(file);
-	spin_lock(&file->f_lock);
-	file->f_flags &= ~O_NONBLOCK;
-	spin_unlock(&file->f_lock);
+	if (hold == VPORTX_HOLD_ALWAYS)
+		port_take(st, file);
 	return st;
 }
 

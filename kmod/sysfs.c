@@ -8,6 +8,7 @@
 
 #include <linux/vportx.h>
 
+#include <linux/kernel.h>
 #include <linux/sysfs.h>
 
 static struct vportx_node *to_node(struct device *dev)
@@ -70,6 +71,57 @@ static ssize_t tx_bytes_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(tx_bytes);
 
+static ssize_t tx_low_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%u\n", to_node(dev)->params.tx_low);
+}
+static DEVICE_ATTR_RO(tx_low);
+
+static ssize_t tx_queued_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%zu\n", READ_ONCE(to_node(dev)->txq.queued));
+}
+static DEVICE_ATTR_RO(tx_queued);
+
+static ssize_t stalls_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  (long long)atomic64_read(&to_node(dev)->tx_stalls));
+}
+static DEVICE_ATTR_RO(stalls);
+
+static ssize_t tx_dropped_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  (long long)atomic64_read(&to_node(dev)->tx_dropped));
+}
+static DEVICE_ATTR_RO(tx_dropped);
+
+static ssize_t tx_drain_ms_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_node(dev)->tx_drain_ms));
+}
+
+/* Root may change it at any time; the next close uses the new value. */
+static ssize_t tx_drain_ms_store(struct device *dev,
+				 struct device_attribute *attr,
+				 const char *buf, size_t len)
+{
+	u32 ms;
+	int ret = kstrtou32(buf, 0, &ms);
+
+	if (ret)
+		return ret;
+	WRITE_ONCE(to_node(dev)->tx_drain_ms, ms);
+	return len;
+}
+static DEVICE_ATTR_RW(tx_drain_ms);
+
 /* 1 or 0; "unknown" while the port is not open (hold=open, node closed). */
 static ssize_t host_connected_show(struct device *dev,
 				   struct device_attribute *attr, char *buf)
@@ -94,6 +146,11 @@ static struct attribute *vportx_node_attrs[] = {
 	&dev_attr_backend.attr,
 	&dev_attr_hold.attr,
 	&dev_attr_tx_limit.attr,
+	&dev_attr_tx_low.attr,
+	&dev_attr_tx_queued.attr,
+	&dev_attr_stalls.attr,
+	&dev_attr_tx_dropped.attr,
+	&dev_attr_tx_drain_ms.attr,
 	&dev_attr_open.attr,
 	&dev_attr_rx_bytes.attr,
 	&dev_attr_tx_bytes.attr,

@@ -14,7 +14,10 @@
 #include <linux/device.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uio.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 struct pipe_inode_info;
@@ -22,10 +25,16 @@ struct vportx_node;
 
 /*
  * What a backend does for a node. open/release bracket each open of the
- * node; read/write/poll/splice_write run between them. @nonblock is the
- * node file's O_NONBLOCK. start runs once the node exists, before anyone
- * can find it; destroy undoes start and the backend's attach, before the
- * node's device goes away.
+ * node; read, poll and splice_write run between them. @nonblock is the
+ * node file's O_NONBLOCK. push hands up to @len queued bytes (see
+ * vportx_txq_*) to the port without sleeping for space, from the node's
+ * TX work, whenever the port is open: from start to destroy with
+ * hold=always, from open to release with hold=open. It returns how many
+ * bytes it pushed, or -EAGAIN after which the backend calls
+ * vportx_tx_kick() once the port has room. poll reports the port's
+ * EPOLLIN, EPOLLHUP and EPOLLERR; the core decides EPOLLOUT. start runs
+ * once the node exists, before anyone can find it; destroy undoes start
+ * and the backend's attach, before the node's device goes away.
  */
 struct vportx_backend_ops {
 	const char *name;
@@ -34,13 +43,11 @@ struct vportx_backend_ops {
 	void (*release)(struct vportx_node *node);
 	ssize_t (*read)(struct vportx_node *node, char __user *buf, size_t len,
 			bool nonblock);
-	ssize_t (*write)(struct vportx_node *node, const char __user *buf,
-			 size_t len, bool nonblock);
+	ssize_t (*push)(struct vportx_node *node, size_t len);
 	ssize_t (*splice_write)(struct vportx_node *node,
 				struct pipe_inode_info *pipe, size_t len,
 				unsigned int flags, bool nonblock);
-	__poll_t (*poll)(struct vportx_node *node, struct file *file,
-			 poll_table *wait);
+	__poll_t (*poll)(struct vportx_node *node);
 	void (*destroy)(struct vportx_node *node);
 };
 
@@ -48,6 +55,22 @@ struct vportx_backend_ops {
 struct vportx_params {
 	u32 hold;
 	u32 tx_limit;
+	u32 tx_low;
+};
+
+/*
+ * The TX queue (txq.c): bytes written to a node, in pages, until the
+ * backend has pushed them to the port.
+ */
+struct vportx_txq {
+	spinlock_t lock;
+	struct list_head pages;	/* by page->lru; page_private(): bytes in it */
+	size_t head;		/* the first unpushed byte, in the first page */
+	size_t queued;		/* written and not yet pushed */
+	u32 limit;		/* queued never goes above it */
+	u32 low;		/* once full, writable again at or below it */
+	bool full;		/* a writer found no room: wait for low */
+	bool filling;		/* a writer copies into the tail page unlocked */
 };
 
 struct vportx_node {
@@ -67,9 +90,26 @@ struct vportx_node {
 	struct fasync_struct *fasync;	/* O_ASYNC openers, for SIGIO */
 	struct mutex rx_lock;	/* one reader at a time, in order */
 	struct mutex tx_lock;	/* one writer at a time, in order */
+	/* Readers, writers, drains and pollers of the node wait here. */
+	wait_queue_head_t wq;
+
+	struct vportx_txq txq;
+	struct delayed_work tx_work;	/* pushes the queue through the port */
+	spinlock_t tx_run_lock;	/* tx_running against kicks from IRQs */
+	bool tx_running;	/* the port is open: tx_work may push */
+	u32 tx_drain_ms;	/* how long close waits for the queue */
+
 	atomic64_t rx_bytes;
-	atomic64_t tx_bytes;
+	atomic64_t tx_bytes;	/* handed to the port */
+	atomic64_t tx_stalls;	/* writes that found the queue full */
+	atomic64_t tx_dropped;	/* queued, then dropped: see tx.c */
 };
+
+/* How long the last close of a hold=open node waits for its TX queue. */
+#define VPORTX_TX_DRAIN_MS_DEFAULT 30000
+
+/* The module's workqueue: node removal and TX work. */
+extern struct workqueue_struct *vportx_wq;
 
 /* node.c */
 int vportx_node_init(void);
@@ -85,6 +125,30 @@ int vportx_node_info(struct vportx_info *info);
 void vportx_node_port_state(struct vportx_node *node, int host_connected,
 			    bool unplugged);
 void vportx_node_readable(struct vportx_node *node);
+
+/* txq.c */
+void vportx_txq_init(struct vportx_txq *q, u32 limit, u32 low);
+ssize_t vportx_txq_write(struct vportx_txq *q, struct iov_iter *from);
+ssize_t vportx_txq_to_pipe(struct vportx_txq *q, size_t skip,
+			   struct pipe_inode_info *pipe, size_t len);
+bool vportx_txq_advance(struct vportx_txq *q, size_t n);
+size_t vportx_txq_discard(struct vportx_txq *q);
+void vportx_txq_trim(struct vportx_txq *q);
+bool vportx_txq_writable(struct vportx_txq *q);
+
+/* tx.c */
+void vportx_tx_init(struct vportx_node *node);
+void vportx_tx_start(struct vportx_node *node);
+void vportx_tx_stop(struct vportx_node *node);
+void vportx_tx_kick(struct vportx_node *node);
+ssize_t vportx_tx_write(struct vportx_node *node, struct iov_iter *from,
+			bool nonblock);
+ssize_t vportx_tx_splice(struct vportx_node *node,
+			 struct pipe_inode_info *pipe, size_t len,
+			 unsigned int flags, bool nonblock);
+int vportx_tx_drain(struct vportx_node *node, long timeout);
+void vportx_tx_close(struct vportx_node *node);
+void vportx_tx_destroy(struct vportx_node *node);
 
 /* sysfs.c */
 extern const struct attribute_group *vportx_node_groups[];

@@ -300,12 +300,23 @@ TEST_F(ctl, attach_unknown_flags_einval)
 	attach_rejected(_metadata, self, &a, EINVAL);
 }
 
-TEST_F(ctl, attach_reserved0_einval)
+/* The low watermark is below the limit, the default one or the given. */
+TEST_F(ctl, attach_tx_low_not_below_limit_einval)
 {
 	struct vportx_attach a;
 
 	vportx_init_attach(&a, -1, VPORTX_HOLD_OPEN);
-	a.__reserved0 = 1;
+	a.tx_low = VPORTX_TX_LIMIT_DEFAULT;
+	attach_rejected(_metadata, self, &a, EINVAL);
+	detach_ok(_metadata, self, self->minors[0]);
+	vportx_init_attach(&a, -1, VPORTX_HOLD_OPEN);
+	a.tx_limit = 8192;
+	a.tx_low = 8192;
+	attach_rejected(_metadata, self, &a, EINVAL);
+	detach_ok(_metadata, self, self->minors[0]);
+	vportx_init_attach(&a, -1, VPORTX_HOLD_OPEN);
+	a.tx_limit = 8192;
+	a.tx_low = 0xffffffff;
 	attach_rejected(_metadata, self, &a, EINVAL);
 }
 
@@ -352,12 +363,17 @@ TEST_F(ctl, attach_tx_limit_above_max_einval)
 	attach_rejected(_metadata, self, &a, EINVAL);
 }
 
-/* Both ends of the tx_limit range are accepted and reported by INFO. */
+/*
+ * Both ends of the tx_limit range are accepted, with the highest tx_low
+ * and the default one, and reported by INFO and sysfs.
+ */
 TEST_F(ctl, attach_tx_limit_bounds_accepted)
 {
 	__u32 limits[] = { VPORTX_TX_LIMIT_MIN, VPORTX_TX_LIMIT_MAX };
+	__u32 lows[] = { VPORTX_TX_LIMIT_MIN - 1, 0 };
 	struct vportx_attach a;
 	struct vportx_info info;
+	__u32 low;
 	int i, fd;
 
 	for (i = 0; i < 2; i++) {
@@ -365,12 +381,17 @@ TEST_F(ctl, attach_tx_limit_bounds_accepted)
 		ASSERT_LE(0, fd);
 		vportx_init_attach(&a, fd, VPORTX_HOLD_OPEN);
 		a.tx_limit = limits[i];
+		a.tx_low = lows[i];
 		ASSERT_EQ(0, ioctl(self->ctl, VPORTX_IOC_ATTACH, &a))
 			TH_LOG("tx_limit %u: %s", limits[i], strerror(errno));
 		close(fd);
 		self->minors[self->nminors++] = a.minor;
 		ASSERT_EQ(0, vportx_info_of(self->ctl, a.minor, 0, &info));
 		EXPECT_EQ(limits[i], info.tx_limit);
+		low = lows[i] ? lows[i] : limits[i] / 2;
+		EXPECT_EQ(low, info.tx_low);
+		EXPECT_EQ(low, vportx_node_counter(&a, "tx_low"));
+		EXPECT_EQ(limits[i], vportx_node_counter(&a, "tx_limit"));
 		detach_ok(_metadata, self, a.minor);
 	}
 }
@@ -522,6 +543,7 @@ TEST_F(ctl, info_round_trip)
 	memset(&info, 0xff, sizeof(info));
 	info.minor = a.minor;
 	info.flags = 0;
+	info.__reserved0 = 0;
 	memset(info.__reserved, 0, sizeof(info.__reserved));
 	ASSERT_EQ(0, ioctl(self->ctl, VPORTX_IOC_INFO, &info));
 	EXPECT_EQ(a.minor, info.minor);
@@ -530,9 +552,27 @@ TEST_F(ctl, info_round_trip)
 	EXPECT_EQ(a.port_dev, info.port_dev);
 	EXPECT_EQ(a.port_nr, info.port_nr);
 	EXPECT_EQ(VPORTX_TX_LIMIT_DEFAULT, info.tx_limit);
+	EXPECT_EQ(VPORTX_TX_LIMIT_DEFAULT / 2, info.tx_low);
 	EXPECT_EQ(0, info.open_count);
+	EXPECT_EQ(0, info.tx_queued);
+	EXPECT_EQ(0, info.tx_stalls);
+	EXPECT_EQ(0, info.tx_dropped);
+	EXPECT_EQ(0, info.__reserved0);
 	EXPECT_EQ(0, info.__reserved[0] | info.__reserved[1] |
 		     info.__reserved[2] | info.__reserved[3]);
+}
+
+TEST_F(ctl, info_reserved0_einval)
+{
+	struct vportx_attach a;
+	struct vportx_info info;
+
+	attach_ok(_metadata, self, "test.unix", VPORTX_HOLD_OPEN, &a);
+	memset(&info, 0, sizeof(info));
+	info.minor = a.minor;
+	info.__reserved0 = 1;
+	EXPECT_EQ(-1, ioctl(self->ctl, VPORTX_IOC_INFO, &info));
+	EXPECT_EQ(EINVAL, errno);
 }
 
 /* Count how often NEXT iteration from 0 yields @m1 and @m2; -errno at end. */

@@ -11,12 +11,16 @@
  *	(or /dev/virtio-ports/NAME, which links to it). @flags must be a
  *	subset of VPORTX_ATTACH_F_ALL, @hold one of VPORTX_HOLD_*, @tx_limit
  *	0 (the default) or a byte count in [VPORTX_TX_LIMIT_MIN,
- *	VPORTX_TX_LIMIT_MAX]. On success the kernel fills @minor (the data
- *	node's minor), @port_dev and @port_nr (the N and M of vportNpM).
+ *	VPORTX_TX_LIMIT_MAX], @tx_low 0 (half the limit) or a byte count
+ *	below the limit. write() queues up to @tx_limit bytes the port has
+ *	not taken yet; a writer that finds the queue full waits (or gets
+ *	EAGAIN) until it is down to @tx_low. On success the kernel fills
+ *	@minor (the data node's minor), @port_dev and @port_nr (the N and M
+ *	of vportNpM).
  *	The caller's fd stays the caller's: vportx reopens the port itself.
  *	Errors: EPERM without CAP_SYS_ADMIN; EBADF if @fd is not open;
- *	EINVAL for unknown flags, non-zero reserved fields, a bad @hold or
- *	@tx_limit, or a file that is not a virtio-serial port (a regular
+ *	EINVAL for unknown flags, non-zero reserved fields, a bad @hold,
+ *	@tx_limit or @tx_low, or a file that is not a virtio-serial port (a regular
  *	file, /dev/null, a tty, a directory, an O_PATH descriptor, a vportx
  *	node); EBUSY if the port is already attached; ENOSPC when every
  *	minor is taken; EFAULT for a bad pointer.
@@ -41,7 +45,7 @@
 #include <linux/ioctl.h>
 
 /* Bumped whenever a command or structure below changes incompatibly. */
-#define VPORTX_UAPI_VERSION 1
+#define VPORTX_UAPI_VERSION 2
 
 #define VPORTX_CONTROL_NAME "vportx-control"
 #define VPORTX_IOCTL_TYPE 0xB8
@@ -67,7 +71,7 @@ struct vportx_attach {
 	__u32 minor;		/* out: the data node's minor */
 	__u32 port_dev;		/* out: N of vportNpM */
 	__u32 port_nr;		/* out: M of vportNpM */
-	__u32 __reserved0;	/* zero */
+	__u32 tx_low;		/* in: bytes, 0 for tx_limit / 2 */
 	__u64 __reserved[4];	/* zero */
 };
 
@@ -90,7 +94,12 @@ struct vportx_info {
 	__u32 tx_limit;		/* out: bytes */
 	__u32 open_count;	/* out: how many open files the node has */
 	__u64 rx_bytes;		/* out: read from the port since attach */
-	__u64 tx_bytes;		/* out: written to the port since attach */
+	__u64 tx_bytes;		/* out: handed to the port since attach */
+	__u32 tx_low;		/* out: bytes */
+	__u32 __reserved0;	/* zero */
+	__u64 tx_queued;	/* out: written, not yet handed to the port */
+	__u64 tx_stalls;	/* out: writes that found the queue full */
+	__u64 tx_dropped;	/* out: queued, then dropped at close */
 	__u64 __reserved[4];	/* zero */
 };
 

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A node's TX path. write() copies into the node's queue (txq.c) and
+ * returns at once; the node's TX work pushes the queue through the
+ * backend, a budget at a time, so one busy port never holds up another on
+ * the same workqueue. A writer that finds the queue at its limit blocks,
+ * or gets EAGAIN, until the queue is down to its low watermark.
+ *
+ * splice into the node waits until the queue is empty and then hands the
+ * pipe to the backend: bytes reach the port in the order they were given
+ * to the node, whether by write, splice, vmsplice or sendfile.
+ */
+
+#include "vportx.h"
+
+#include <linux/vportx.h>
+
+#include <linux/jiffies.h>
+#include <linux/sched/signal.h>
+
+/* Bytes one TX work run pushes before it lets other ports' work run. */
+#define VPORTX_TX_BUDGET (1U << 20)
+/* When a push fails for a reason other than a full port, try again. */
+#define VPORTX_TX_RETRY (HZ / 10)
+
+static void tx_work(struct work_struct *work);
+
+void vportx_tx_init(struct vportx_node *node)
+{
+	vportx_txq_init(&node->txq, node->params.tx_limit,
+			node->params.tx_low);
+	INIT_DELAYED_WORK(&node->tx_work, tx_work);
+	spin_lock_init(&node->tx_run_lock);
+	node->tx_drain_ms = VPORTX_TX_DRAIN_MS_DEFAULT;
+	atomic64_set(&node->tx_stalls, 0);
+	atomic64_set(&node->tx_dropped, 0);
+}
+
+/* Any context. Queues the TX work if the port is open. */
+static void tx_queue(struct vportx_node *node, unsigned long delay)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&node->tx_run_lock, flags);
+	if (node->tx_running)
+		queue_delayed_work(vportx_wq, &node->tx_work, delay);
+	spin_unlock_irqrestore(&node->tx_run_lock, flags);
+}
+
+/* Any context: there may be bytes to push and room to push them to. */
+void vportx_tx_kick(struct vportx_node *node)
+{
+	if (READ_ONCE(node->txq.queued))
+		tx_queue(node, 0);
+}
+
+/* The port is open: the TX work may push. */
+void vportx_tx_start(struct vportx_node *node)
+{
+	spin_lock_irq(&node->tx_run_lock);
+	node->tx_running = true;
+	spin_unlock_irq(&node->tx_run_lock);
+	vportx_tx_kick(node);
+}
+
+/* After this the TX work neither runs nor gets queued: close the port. */
+void vportx_tx_stop(struct vportx_node *node)
+{
+	spin_lock_irq(&node->tx_run_lock);
+	node->tx_running = false;
+	spin_unlock_irq(&node->tx_run_lock);
+	cancel_delayed_work_sync(&node->tx_work);
+}
+
+static void tx_drop(struct vportx_node *node)
+{
+	size_t dropped = vportx_txq_discard(&node->txq);
+
+	if (!dropped)
+		return;
+	atomic64_add(dropped, &node->tx_dropped);
+	dev_info_ratelimited(node->dev,
+			     "dropped %zu bytes the port did not take\n",
+			     dropped);
+}
+
+static void tx_pushed(struct vportx_node *node, size_t n)
+{
+	atomic64_add(n, &node->tx_bytes);
+	if (vportx_txq_advance(&node->txq, n) || !READ_ONCE(node->txq.queued))
+		wake_up_interruptible_poll(&node->wq, EPOLLOUT | EPOLLWRNORM);
+}
+
+/* How a TX work run ended: @n is the last push's result. */
+static void tx_after(struct vportx_node *node, ssize_t n, size_t budget)
+{
+	/* Full port: the backend kicks us when it has room. Unplugged: done. */
+	if (n == -EAGAIN || n == -ENODEV)
+		return;
+	if (n <= 0) {
+		dev_warn_ratelimited(node->dev, "push failed (%zd), retrying\n",
+				     n);
+		tx_queue(node, VPORTX_TX_RETRY);
+	} else if (!budget) {
+		tx_queue(node, 0);
+	}
+}
+
+static void tx_work(struct work_struct *work)
+{
+	struct vportx_node *node = container_of(to_delayed_work(work),
+						struct vportx_node, tx_work);
+	size_t budget = VPORTX_TX_BUDGET, queued;
+	ssize_t n = 1;
+
+	/* A stop is waiting for us: the port may not stay open. */
+	if (!READ_ONCE(node->tx_running))
+		return;
+	while (budget && (queued = READ_ONCE(node->txq.queued))) {
+		n = node->ops->push(node, min_t(size_t, queued, budget));
+		if (n <= 0)
+			break;
+		tx_pushed(node, n);
+		budget -= min_t(size_t, n, budget);
+	}
+	tx_after(node, n, budget);
+	/* Nobody has the node open to write more soon: let the pages go. */
+	if (!READ_ONCE(node->open_count))
+		vportx_txq_trim(&node->txq);
+}
+
+/*
+ * Copy all of @from into the queue, waiting for room as needed, or as much
+ * as fits without waiting if @nonblock. Returns the bytes taken; ENODEV
+ * once the port is unplugged, EAGAIN or ERESTARTSYS if none were taken.
+ */
+ssize_t vportx_tx_write(struct vportx_node *node, struct iov_iter *from,
+			bool nonblock)
+{
+	bool stalled = false;
+	ssize_t done = 0, n;
+
+	for (;;) {
+		if (READ_ONCE(node->unplugged))
+			return done ? done : -ENODEV;
+		n = vportx_txq_write(&node->txq, from);
+		if (n < 0)
+			return done ? done : n;
+		if (n)
+			vportx_tx_kick(node);
+		done += n;
+		if (!iov_iter_count(from))
+			return done;
+		if (!stalled)
+			atomic64_inc(&node->tx_stalls);
+		stalled = true;
+		if (nonblock)
+			return done ? done : -EAGAIN;
+		if (wait_event_interruptible(node->wq,
+					     vportx_txq_writable(&node->txq) ||
+					     READ_ONCE(node->unplugged)))
+			return done ? done : -ERESTARTSYS;
+	}
+}
+
+static bool tx_drained(struct vportx_node *node)
+{
+	return !READ_ONCE(node->txq.queued) || READ_ONCE(node->unplugged);
+}
+
+/*
+ * Wait up to @timeout, interruptibly, for the queue to empty. Returns 0
+ * once it is empty, or -ERESTARTSYS, -ETIMEDOUT, or -ENODEV if the port
+ * went away with bytes still queued.
+ */
+int vportx_tx_drain(struct vportx_node *node, long timeout)
+{
+	long left;
+
+	vportx_tx_kick(node);
+	left = wait_event_interruptible_timeout(node->wq, tx_drained(node),
+						timeout);
+	if (left < 0)
+		return left;
+	if (!READ_ONCE(node->txq.queued))
+		return 0;
+	return READ_ONCE(node->unplugged) ? -ENODEV : -ETIMEDOUT;
+}
+
+/* After whatever was written before, straight to the port. */
+ssize_t vportx_tx_splice(struct vportx_node *node,
+			 struct pipe_inode_info *pipe, size_t len,
+			 unsigned int flags, bool nonblock)
+{
+	ssize_t ret;
+
+	if (READ_ONCE(node->txq.queued)) {
+		if (nonblock) {
+			vportx_tx_kick(node);
+			return -EAGAIN;
+		}
+		ret = vportx_tx_drain(node, MAX_SCHEDULE_TIMEOUT);
+		if (ret && ret != -ENODEV)
+			return ret;
+	}
+	ret = node->ops->splice_write(node, pipe, len, flags, nonblock);
+	if (ret > 0)
+		atomic64_add(ret, &node->tx_bytes);
+	return ret;
+}
+
+/*
+ * The node's last close. With hold=open the port closes too, so first wait
+ * for the queue, up to tx_drain_ms and until a signal; whatever is left
+ * then is dropped and counted in tx_dropped. With hold=always the port
+ * and its queue stay: the TX work goes on pushing with the node closed.
+ */
+void vportx_tx_close(struct vportx_node *node)
+{
+	if (node->params.hold == VPORTX_HOLD_ALWAYS)
+		return;
+	vportx_tx_drain(node, msecs_to_jiffies(READ_ONCE(node->tx_drain_ms)));
+	vportx_tx_stop(node);
+	tx_drop(node);
+}
+
+/* The node goes away: stop pushing before the backend closes the port. */
+void vportx_tx_destroy(struct vportx_node *node)
+{
+	vportx_tx_stop(node);
+	tx_drop(node);
+}

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The TX queue: what writers gave a node and the backend has not pushed to
+ * the port yet, in pages of our own. Small writes share pages, so a push
+ * moves many of them as one large element.
+ *
+ * Writers append to the tail page; one writer at a time (the node's
+ * tx_lock), and it copies outside the queue's lock, into bytes nobody else
+ * looks at yet. The backend takes references to queued pages and lets the
+ * device read them in place; the queue drops its own reference once every
+ * byte of a page is pushed. Bytes already pushed are never written again,
+ * so the tail page may be in the device's hands and still take more bytes
+ * after them.
+ */
+
+#include "vportx.h"
+
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/pipe_fs_i.h>
+#include <linux/splice.h>
+#include <linux/uio.h>
+
+void vportx_txq_init(struct vportx_txq *q, u32 limit, u32 low)
+{
+	spin_lock_init(&q->lock);
+	INIT_LIST_HEAD(&q->pages);
+	q->limit = limit;
+	q->low = low;
+}
+
+static size_t page_fill(struct page *page)
+{
+	return page_private(page);
+}
+
+static struct page *tail_page(struct vportx_txq *q)
+{
+	if (list_empty(&q->pages))
+		return NULL;
+	return list_last_entry(&q->pages, struct page, lru);
+}
+
+static void free_pages_list(struct list_head *pages)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, pages, lru)
+		__free_page(page);
+}
+
+/* A writer can add at least one byte. */
+bool vportx_txq_writable(struct vportx_txq *q)
+{
+	return !READ_ONCE(q->full) && READ_ONCE(q->queued) < q->limit;
+}
+
+/*
+ * The page the next bytes go to, with room in it: the tail page, or @fresh
+ * added as the new tail. NULL if that takes @fresh and there is none.
+ */
+static struct page *room_page(struct vportx_txq *q, struct page **fresh)
+{
+	struct page *page = tail_page(q);
+
+	lockdep_assert_held(&q->lock);
+	if (page && page_fill(page) < PAGE_SIZE)
+		return page;
+	page = *fresh;
+	if (page) {
+		set_page_private(page, 0);
+		list_add_tail(&page->lru, &q->pages);
+		*fresh = NULL;
+	}
+	return page;
+}
+
+/*
+ * Copy up to @want bytes into the tail page. Returns what it copied, 0 if
+ * it needs a fresh page first, -EFAULT if @from faulted at once.
+ */
+static ssize_t fill_tail(struct vportx_txq *q, struct iov_iter *from,
+			 size_t want, struct page **fresh)
+{
+	struct page *page = room_page(q, fresh);
+	size_t fill, n;
+
+	if (!page)
+		return 0;
+	fill = page_fill(page);
+	want = min_t(size_t, want, PAGE_SIZE - fill);
+	q->filling = true;
+	spin_unlock(&q->lock);
+	n = copy_page_from_iter(page, fill, want, from);
+	spin_lock(&q->lock);
+	q->filling = false;
+	set_page_private(page, fill + n);
+	q->queued += n;
+	return n ? n : -EFAULT;
+}
+
+/*
+ * Copy from @from as much as the limit lets in. Returns the bytes taken,
+ * 0 when the queue is full (it then stays unwritable until it drains to
+ * the low watermark), or -ENOMEM or -EFAULT if nothing was taken.
+ */
+ssize_t vportx_txq_write(struct vportx_txq *q, struct iov_iter *from)
+{
+	struct page *fresh = NULL;
+	ssize_t done = 0, n = 0;
+	size_t want;
+
+	spin_lock(&q->lock);
+	while (iov_iter_count(from)) {
+		want = min_t(size_t, iov_iter_count(from), q->limit - q->queued);
+		if (!want || q->full) {
+			q->full = true;
+			break;
+		}
+		n = fill_tail(q, from, want, &fresh);
+		if (n < 0)
+			break;
+		done += n;
+		if (n)
+			continue;
+		spin_unlock(&q->lock);
+		fresh = alloc_page(GFP_KERNEL_ACCOUNT);
+		spin_lock(&q->lock);
+		if (!fresh) {
+			n = -ENOMEM;
+			break;
+		}
+	}
+	/* Full: no POLLOUT until the queue is down to the low watermark. */
+	if (q->queued == q->limit)
+		q->full = true;
+	spin_unlock(&q->lock);
+	if (fresh)
+		__free_page(fresh);
+	return done ? done : min_t(ssize_t, n, 0);
+}
+
+/*
+ * Only the port's splice_write sees these buffers, and it only reads what
+ * it steals: hand it the page (locked, as stealing wants) even though the
+ * queue still holds its own reference and may fill the page's end later.
+ */
+static bool txq_buf_try_steal(struct pipe_inode_info *pipe,
+			      struct pipe_buffer *buf)
+{
+	lock_page(buf->page);
+	return true;
+}
+
+static const struct pipe_buf_operations txq_buf_ops = {
+	.try_steal = txq_buf_try_steal,
+	.release = generic_pipe_buf_release,
+	.get = generic_pipe_buf_get,
+};
+
+/* Add @len bytes of @page from @off to @pipe; false if the pipe is full. */
+static bool page_to_pipe(struct pipe_inode_info *pipe, struct page *page,
+			 size_t off, size_t len)
+{
+	struct pipe_buffer buf = {
+		.ops = &txq_buf_ops,
+		.page = page,
+		.offset = off,
+		.len = len,
+	};
+
+	get_page(page);
+	return add_to_pipe(pipe, &buf) > 0;
+}
+
+/*
+ * Put queued bytes [@skip, @skip + @len) into @pipe, each as a reference
+ * to the queue's page: the push in progress has taken the first @skip
+ * already. Returns the bytes put in, fewer when the pipe fills up.
+ */
+ssize_t vportx_txq_to_pipe(struct vportx_txq *q, size_t skip,
+			   struct pipe_inode_info *pipe, size_t len)
+{
+	size_t off, n, done = 0;
+	struct page *page;
+
+	spin_lock(&q->lock);
+	off = q->head + skip;
+	list_for_each_entry(page, &q->pages, lru) {
+		if (done == len)
+			break;
+		if (off >= page_fill(page)) {
+			off -= min_t(size_t, off, PAGE_SIZE);
+			continue;
+		}
+		n = min(page_fill(page) - off, len - done);
+		if (!page_to_pipe(pipe, page, off, n))
+			break;
+		done += n;
+		off = 0;
+	}
+	spin_unlock(&q->lock);
+	return done;
+}
+
+/*
+ * The backend pushed the first @n queued bytes: let go of the pages they
+ * emptied, but keep a partly filled tail page for the bytes to come.
+ * Returns true when a full queue just became writable again.
+ */
+bool vportx_txq_advance(struct vportx_txq *q, size_t n)
+{
+	struct page *page, *next;
+	LIST_HEAD(done);
+	bool writable;
+
+	spin_lock(&q->lock);
+	q->queued -= n;
+	n += q->head;
+	list_for_each_entry_safe(page, next, &q->pages, lru) {
+		if (n < PAGE_SIZE)
+			break;
+		list_move_tail(&page->lru, &done);
+		n -= PAGE_SIZE;
+	}
+	q->head = n;
+	writable = q->full && q->queued <= q->low;
+	if (writable)
+		q->full = false;
+	spin_unlock(&q->lock);
+	free_pages_list(&done);
+	return writable;
+}
+
+/*
+ * Throw away everything queued, with no writer at work (the node is not
+ * open); returns how many bytes that was.
+ */
+size_t vportx_txq_discard(struct vportx_txq *q)
+{
+	LIST_HEAD(pages);
+	size_t dropped;
+
+	spin_lock(&q->lock);
+	list_splice_init(&q->pages, &pages);
+	dropped = q->queued;
+	q->queued = 0;
+	q->head = 0;
+	q->full = false;
+	spin_unlock(&q->lock);
+	free_pages_list(&pages);
+	return dropped;
+}
+
+/* An empty queue gives its tail page back: idle ports cost no pages. */
+void vportx_txq_trim(struct vportx_txq *q)
+{
+	LIST_HEAD(pages);
+
+	spin_lock(&q->lock);
+	if (!q->queued && !q->filling) {
+		list_splice_init(&q->pages, &pages);
+		q->head = 0;
+	}
+	spin_unlock(&q->lock);
+	free_pages_list(&pages);
+}
