@@ -17,9 +17,10 @@
 
 #include <linux/jiffies.h>
 #include <linux/sched/signal.h>
+#include <linux/sizes.h>
 
 /* Bytes one TX work run pushes before it lets other ports' work run. */
-#define VPORTX_TX_BUDGET (1U << 20)
+#define VPORTX_TX_BUDGET SZ_1M
 /* When a push fails for a reason other than a full port, try again. */
 #define VPORTX_TX_RETRY (HZ / 10)
 
@@ -217,8 +218,11 @@ ssize_t vportx_tx_splice(struct vportx_node *node,
  */
 void vportx_tx_close(struct vportx_node *node)
 {
-	if (node->params.hold == VPORTX_HOLD_ALWAYS)
+	if (node->params.hold == VPORTX_HOLD_ALWAYS) {
+		/* Not empty: the TX work trims once it has pushed the rest. */
+		vportx_txq_trim(&node->txq);
 		return;
+	}
 	vportx_tx_drain(node, msecs_to_jiffies(READ_ONCE(node->tx_drain_ms)));
 	vportx_tx_stop(node);
 	tx_drop(node);

@@ -63,7 +63,7 @@ struct vportx_params {
  * backend has pushed them to the port.
  */
 struct vportx_txq {
-	spinlock_t lock;
+	spinlock_t lock;	/* guards all below but limit and low */
 	struct list_head pages;	/* by page->lru; page_private(): bytes in it */
 	size_t head;		/* the first unpushed byte, in the first page */
 	size_t queued;		/* written and not yet pushed */

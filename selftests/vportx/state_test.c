@@ -29,18 +29,7 @@
 static int wait_attr(const struct vportx_attach *a, const char *attr,
 		     const char *want)
 {
-	char buf[64];
-	int i, ret;
-
-	for (i = 0; i < WAIT_MS / 10; i++) {
-		ret = vportx_node_sysfs(a, attr, buf, sizeof(buf));
-		if (ret == -ENOENT && !strcmp(want, "gone"))
-			return 0;
-		if (!ret && !strcmp(buf, want))
-			return 0;
-		usleep(10000);
-	}
-	return -ETIMEDOUT;
+	return vportx_wait_attr(a, attr, want, WAIT_MS);
 }
 
 /* Hot-plug port @id on the second device at @nr and wait for its node. */

@@ -77,8 +77,9 @@ int vportx_attach_fd(int ctl, int fd, __u32 hold, struct vportx_attach *a)
 	return ioctl(ctl, VPORTX_IOC_ATTACH, a) ? -errno : 0;
 }
 
-int vportx_attach_port(int ctl, const char *name, __u32 hold,
-		       struct vportx_attach *a)
+int vportx_attach_port_tx(int ctl, const char *name, __u32 hold,
+			  __u32 tx_limit, __u32 tx_low,
+			  struct vportx_attach *a)
 {
 	int fd, ret;
 
@@ -86,9 +87,18 @@ int vportx_attach_port(int ctl, const char *name, __u32 hold,
 	fd = rig_port_open(name, O_RDWR);
 	if (fd < 0)
 		return fd;
-	ret = vportx_attach_fd(ctl, fd, hold, a);
+	vportx_init_attach(a, fd, hold);
+	a->tx_limit = tx_limit;
+	a->tx_low = tx_low;
+	ret = ioctl(ctl, VPORTX_IOC_ATTACH, a) ? -errno : 0;
 	close(fd);
 	return ret;
+}
+
+int vportx_attach_port(int ctl, const char *name, __u32 hold,
+		       struct vportx_attach *a)
+{
+	return vportx_attach_port_tx(ctl, name, hold, 0, 0, a);
 }
 
 void vportx_node_path(const struct vportx_attach *a, char *path, size_t len)
@@ -145,4 +155,40 @@ long long vportx_node_counter(const struct vportx_attach *a, const char *attr)
 	    strspn(buf, "0123456789") != strlen(buf))
 		return -1;
 	return strtoll(buf, NULL, 10);
+}
+
+int vportx_node_sysfs_set(const struct vportx_attach *a, const char *attr,
+			  const char *value)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), SYS_VPORTX "/vportx%up%u/%s",
+		 a->port_dev, a->port_nr, attr);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, value, strlen(value));
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n < 0 ? n : 0;
+}
+
+int vportx_wait_attr(const struct vportx_attach *a, const char *attr,
+		     const char *want, int timeout_ms)
+{
+	char buf[64];
+	int i, ret;
+
+	for (i = 0; i <= timeout_ms / 10; i++) {
+		ret = vportx_node_sysfs(a, attr, buf, sizeof(buf));
+		if (ret == -ENOENT && !strcmp(want, "gone"))
+			return 0;
+		if (!ret && !strcmp(buf, want))
+			return 0;
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
 }

@@ -39,6 +39,10 @@ int vportx_attach_fd(int ctl, int fd, __u32 hold, struct vportx_attach *a);
  */
 int vportx_attach_port(int ctl, const char *name, __u32 hold,
 		       struct vportx_attach *a);
+/* vportx_attach_port with a TX queue limit and low watermark (0: default). */
+int vportx_attach_port_tx(int ctl, const char *name, __u32 hold,
+			  __u32 tx_limit, __u32 tx_low,
+			  struct vportx_attach *a);
 
 /* /dev/vportxNpM, the data node of @a. */
 void vportx_node_path(const struct vportx_attach *a, char *path, size_t len);
@@ -58,5 +62,14 @@ int vportx_node_sysfs(const struct vportx_attach *a, const char *attr,
 		      char *buf, size_t len);
 /* A decimal counter attribute (rx_bytes, tx_bytes), or -1 if it is not one. */
 long long vportx_node_counter(const struct vportx_attach *a, const char *attr);
+/* Write @value to the writable attribute @attr of the data node of @a. */
+int vportx_node_sysfs_set(const struct vportx_attach *a, const char *attr,
+			  const char *value);
+/*
+ * Wait up to @timeout_ms until attribute @attr of @a reads @want, or with
+ * @want "gone" until the node has no sysfs directory any more.
+ */
+int vportx_wait_attr(const struct vportx_attach *a, const char *attr,
+		     const char *want, int timeout_ms);
 
 #endif /* _VPORTX_SELFTESTS_VPORTX_UTIL_H */

@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The TX queue of a vportx data node: write() queues up to tx_limit bytes
+ * the port has not taken, blocks or says EAGAIN beyond, and POLLOUT comes
+ * back once the queue has drained; the queue keeps bytes while the host is
+ * away and delivers them when it is back; close() of a hold=open node
+ * drains for tx_drain_ms and drops the rest, close() of a hold=always
+ * node keeps the queue; fsync() waits for the queue; splice after write
+ * keeps the order; one port's full queue does not hold up another port.
+ * Every byte that arrives is checked by the host peer, and the counters
+ * tx_bytes + tx_queued + tx_dropped account for every byte written.
+ *
+ * The host side of test.spare is taken away ("disconnect") to stop the
+ * port from taking bytes: then whatever is written stays in the queue.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/vportx.h>
+
+#include "kselftest_harness.h"
+#include "guest.h"
+#include "pattern.h"
+#include "xfer.h"
+#include "vportx_util.h"
+
+#define CTL_PATH "/dev/" VPORTX_CONTROL_NAME
+#define PORT "test.spare"
+#define WAIT_MS 10000
+#define LIMIT 65536
+#define LOW 16384
+
+/* test.spare attached with a 64 KiB queue, its data node open. */
+FIXTURE(tx) {
+	int ctl;
+	struct vportx_attach a;
+	int fd;			/* the data node, or -1 once closed */
+};
+
+FIXTURE_VARIANT(tx) {
+	__u32 hold;
+	uint64_t seed;		/* first pattern seed; tests add to it */
+};
+
+FIXTURE_VARIANT_ADD(tx, hold_open) { .hold = VPORTX_HOLD_OPEN, .seed = 3000 };
+FIXTURE_VARIANT_ADD(tx, hold_always) { .hold = VPORTX_HOLD_ALWAYS,
+				       .seed = 3100 };
+
+FIXTURE_SETUP(tx)
+{
+	int ret;
+
+	self->fd = -1;
+	ASSERT_EQ(0, rig_ctl_ok("reset " PORT));
+	ASSERT_EQ(0, rig_ctl_ok("connect " PORT));
+	self->ctl = open(CTL_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->ctl) TH_LOG("%s: %s", CTL_PATH, strerror(errno));
+	ret = vportx_attach_port_tx(self->ctl, PORT, variant->hold, LIMIT, LOW,
+				    &self->a);
+	ASSERT_EQ(0, ret) TH_LOG("attach " PORT ": %s", strerror(-ret));
+	self->fd = vportx_open_node_host(&self->a, WAIT_MS);
+	ASSERT_LE(0, self->fd) TH_LOG("data node: %s", strerror(-self->fd));
+}
+
+FIXTURE_TEARDOWN(tx)
+{
+	/* A failed test may leave bytes queued: do not wait for them. */
+	vportx_node_sysfs_set(&self->a, "tx_drain_ms", "0");
+	if (self->fd >= 0)
+		close(self->fd);
+	vportx_detach_minor(self->ctl, self->a.minor);
+	close(self->ctl);
+	rig_ctl_ok("reset " PORT);
+	rig_ctl_ok("connect " PORT);
+}
+
+static long long attr(FIXTURE_DATA(tx) *self, const char *name)
+{
+	return vportx_node_counter(&self->a, name);
+}
+
+/* Take the host away and wait until the node knows: the port takes nothing. */
+static void host_away(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(tx) *self)
+{
+	ASSERT_EQ(0, rig_ctl_ok("disconnect " PORT));
+	ASSERT_EQ(0, vportx_wait_attr(&self->a, "host_connected", "0",
+				      WAIT_MS));
+}
+
+/* Bring the host back and start a sink for @n bytes of pattern @seed. */
+static void host_back_sink(struct __test_metadata *_metadata, size_t n,
+			   uint64_t seed)
+{
+	ASSERT_EQ(0, rig_ctl_ok("connect " PORT));
+	ASSERT_EQ(0, rig_ctl_ok("sink " PORT " %zu %" PRIu64, n, seed));
+}
+
+/* Bytes [@off, @off + @len) of pattern @seed, in a fresh buffer. */
+static char *pattern_part(uint64_t seed, size_t off, size_t len)
+{
+	char *buf = malloc(len);
+
+	if (buf)
+		pattern_fill(buf, len, seed, off);
+	return buf;
+}
+
+static uint64_t pattern_hash(uint64_t seed, size_t len)
+{
+	char *buf = pattern_part(seed, 0, len);
+	uint64_t h = fnv64_update(FNV64_INIT, buf, len);
+
+	free(buf);
+	return h;
+}
+
+/* write() bytes [@off, @off + @len) of pattern @seed to @fd: the result. */
+static ssize_t write_part(int fd, uint64_t seed, size_t off, size_t len)
+{
+	char *buf = pattern_part(seed, off, len);
+	ssize_t n = buf ? write(fd, buf, len) : -1;
+
+	free(buf);
+	return n;
+}
+
+static void set_nonblock(struct __test_metadata *_metadata, int fd, int on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	ASSERT_LE(0, fl);
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK));
+}
+
+/* Wait until the node's queue is empty: every byte is the port's. */
+static int queue_empty(FIXTURE_DATA(tx) *self)
+{
+	return vportx_wait_attr(&self->a, "tx_queued", "0", WAIT_MS);
+}
+
+/*
+ * With the host away the queue takes exactly tx_limit bytes, then EAGAIN
+ * and no POLLOUT; with the host back it drains, POLLOUT returns, and the
+ * host gets every byte in order.
+ */
+TEST_F(tx, limit_eagain_pollout)
+{
+	uint64_t seed = variant->seed + 1;
+	size_t total = LIMIT + 40000;
+
+	host_away(_metadata, self);
+	set_nonblock(_metadata, self->fd, 1);
+	EXPECT_EQ(POLLOUT, rig_poll(self->fd, POLLOUT, 1000) & POLLOUT);
+	ASSERT_EQ(LIMIT, write_part(self->fd, seed, 0, total));
+	EXPECT_EQ(-1, write_part(self->fd, seed, LIMIT, total - LIMIT));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(0, rig_poll(self->fd, POLLOUT, 200) & POLLOUT);
+	EXPECT_EQ(LIMIT, attr(self, "tx_queued"));
+	EXPECT_EQ(2, attr(self, "stalls"));
+	EXPECT_EQ(0, attr(self, "tx_bytes"));
+
+	host_back_sink(_metadata, total, seed);
+	EXPECT_EQ(POLLOUT, rig_poll(self->fd, POLLOUT, WAIT_MS) & POLLOUT);
+	EXPECT_LE(attr(self, "tx_queued"), LOW);
+	ASSERT_EQ((ssize_t)(total - LIMIT),
+		  write_part(self->fd, seed, LIMIT, total - LIMIT));
+	rig_sink_check(_metadata, PORT, total, pattern_hash(seed, total));
+	EXPECT_EQ(0, queue_empty(self));
+	EXPECT_EQ((long long)total, attr(self, "tx_bytes"));
+}
+
+/* A blocking writer waits at the limit and finishes once the host reads. */
+TEST_F(tx, blocked_writer_resumes)
+{
+	uint64_t seed = variant->seed + 2, hash;
+	size_t total = 4 * LIMIT + 123;
+	int status;
+	pid_t pid;
+
+	host_away(_metadata, self);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(rig_send(self->fd, seed, total, total, &hash) ==
+		      (ssize_t)total ? 0 : 1);
+	EXPECT_EQ(0, vportx_wait_attr(&self->a, "tx_queued", "65536",
+				      WAIT_MS));
+	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG)) TH_LOG("writer ended");
+	EXPECT_EQ(1, attr(self, "stalls"));
+	host_back_sink(_metadata, total, seed);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	rig_sink_check(_metadata, PORT, total, pattern_hash(seed, total));
+	EXPECT_EQ((long long)total, attr(self, "tx_bytes"));
+}
+
+/*
+ * close() with bytes queued and the host away. hold=open waits up to
+ * tx_drain_ms, then drops them and counts them in tx_dropped; hold=always
+ * keeps them queued and delivers them once the host is back.
+ */
+TEST_F(tx, close_with_host_away)
+{
+	uint64_t seed = variant->seed + 3;
+	size_t n = 10000;
+	int open = variant->hold == VPORTX_HOLD_OPEN;
+
+	host_away(_metadata, self);
+	ASSERT_EQ(0, vportx_node_sysfs_set(&self->a, "tx_drain_ms", "200"));
+	ASSERT_EQ((ssize_t)n, write_part(self->fd, seed, 0, n));
+	EXPECT_EQ(0, close(self->fd));
+	self->fd = -1;
+	EXPECT_EQ(open ? (long long)n : 0, attr(self, "tx_dropped"));
+	EXPECT_EQ(open ? 0 : (long long)n, attr(self, "tx_queued"));
+	EXPECT_EQ(0, attr(self, "tx_bytes"));
+	if (open)
+		return;
+	host_back_sink(_metadata, n, seed);
+	rig_sink_check(_metadata, PORT, n, pattern_hash(seed, n));
+	EXPECT_EQ(0, queue_empty(self));
+	EXPECT_EQ((long long)n, attr(self, "tx_bytes"));
+}
+
+/* close() of a hold=open node waits until the port has the queued bytes. */
+TEST_F(tx, close_drains)
+{
+	uint64_t seed = variant->seed + 4;
+	size_t n = 3 * LIMIT / 4;
+	pid_t pid;
+
+	host_away(_metadata, self);
+	ASSERT_EQ((ssize_t)n, write_part(self->fd, seed, 0, n));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		usleep(300000);
+		_exit(rig_ctl_ok("connect " PORT) ? 1 : 0);
+	}
+	EXPECT_EQ(0, close(self->fd));
+	self->fd = -1;
+	EXPECT_EQ(pid, waitpid(pid, NULL, 0));
+	if (variant->hold == VPORTX_HOLD_OPEN) {
+		EXPECT_EQ(0, attr(self, "tx_queued"));
+		EXPECT_EQ((long long)n, attr(self, "tx_bytes"));
+	}
+	EXPECT_EQ(0, attr(self, "tx_dropped"));
+	ASSERT_EQ(0, rig_ctl_ok("sink " PORT " %zu %" PRIu64, n, seed));
+	rig_sink_check(_metadata, PORT, n, pattern_hash(seed, n));
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* SIGALRM in @ms, with a handler that interrupts system calls. */
+static void alarm_ms(int ms)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+
+	sigaction(SIGALRM, &sa, NULL);
+	ualarm(ms * 1000, 0);
+}
+
+/* A signal ends close()'s wait; what was queued is dropped, and counted. */
+TEST_F(tx, close_interrupted)
+{
+	uint64_t seed = variant->seed + 5;
+	size_t n = 5000;
+	int open = variant->hold == VPORTX_HOLD_OPEN;
+
+	host_away(_metadata, self);
+	ASSERT_EQ(0, vportx_node_sysfs_set(&self->a, "tx_drain_ms", "600000"));
+	ASSERT_EQ((ssize_t)n, write_part(self->fd, seed, 0, n));
+	alarm_ms(300);
+	EXPECT_EQ(0, close(self->fd));
+	self->fd = -1;
+	EXPECT_EQ(open ? (long long)n : 0, attr(self, "tx_dropped"));
+	EXPECT_EQ(open ? 0 : (long long)n, attr(self, "tx_queued"));
+}
+
+/* fsync() returns once the port has everything: EINTR if a signal comes. */
+TEST_F(tx, fsync_waits_for_port)
+{
+	uint64_t seed = variant->seed + 6;
+	size_t n = 20000;
+
+	host_away(_metadata, self);
+	ASSERT_EQ((ssize_t)n, write_part(self->fd, seed, 0, n));
+	alarm_ms(200);
+	EXPECT_EQ(-1, fsync(self->fd));
+	EXPECT_EQ(EINTR, errno);
+	EXPECT_EQ((long long)n, attr(self, "tx_queued"));
+	host_back_sink(_metadata, n, seed);
+	EXPECT_EQ(0, fsync(self->fd));
+	EXPECT_EQ(0, attr(self, "tx_queued"));
+	EXPECT_EQ((long long)n, attr(self, "tx_bytes"));
+	rig_sink_check(_metadata, PORT, n, pattern_hash(seed, n));
+}
+
+/* splice into @fd the @len bytes of @buf through a pipe: the result. */
+static ssize_t vmsplice_part(int fd, char *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	ssize_t in, out = 0, n;
+	int p[2];
+
+	if (pipe(p))
+		return -1;
+	in = vmsplice(p[1], &iov, 1, 0);
+	while (in > 0 && out < in) {
+		n = splice(p[0], NULL, fd, NULL, in - out, 0);
+		if (n <= 0) {
+			out = n < 0 ? n : out;
+			break;
+		}
+		out += n;
+	}
+	close(p[0]);
+	close(p[1]);
+	return out;
+}
+
+/*
+ * splice after write waits for the queued bytes (EAGAIN when the node is
+ * non-blocking), so the host gets write, splice, write in that order.
+ */
+TEST_F(tx, splice_after_write_keeps_order)
+{
+	uint64_t seed = variant->seed + 7;
+	size_t a = 3000, b = 40000, c = 5000, total = a + b + c;
+	char *mid = pattern_part(seed, a, b);
+
+	ASSERT_NE(NULL, mid);
+	host_away(_metadata, self);
+	ASSERT_EQ((ssize_t)a, write_part(self->fd, seed, 0, a));
+	set_nonblock(_metadata, self->fd, 1);
+	EXPECT_EQ(-1, vmsplice_part(self->fd, mid, b));
+	EXPECT_EQ(EAGAIN, errno);
+	set_nonblock(_metadata, self->fd, 0);
+	host_back_sink(_metadata, total, seed);
+	EXPECT_EQ((ssize_t)b, vmsplice_part(self->fd, mid, b));
+	EXPECT_EQ((ssize_t)c, write_part(self->fd, seed, a + b, c));
+	rig_sink_check(_metadata, PORT, total, pattern_hash(seed, total));
+	EXPECT_EQ(0, queue_empty(self));
+	EXPECT_EQ((long long)total, attr(self, "tx_bytes"));
+	free(mid);
+}
+
+/* Many small writes are queued, pushed together, and all arrive in order. */
+TEST_F_TIMEOUT(tx, small_writes, 300)
+{
+	uint64_t seed = variant->seed + 8;
+
+	rig_to_host(_metadata, self->fd, PORT, seed, 20000 * 64, 64);
+	EXPECT_EQ(0, queue_empty(self));
+	EXPECT_EQ(20000 * 64, attr(self, "tx_bytes"));
+}
+
+/* While test.spare's writer is stuck at its limit, test.unix moves 1 MiB. */
+TEST_F_TIMEOUT(tx, full_port_does_not_stall_another, 300)
+{
+	uint64_t seed = variant->seed + 9, hash;
+	struct vportx_attach other;
+	size_t total = 2 * LIMIT;
+	int fd, ret, status;
+	pid_t pid;
+
+	host_away(_metadata, self);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(rig_send(self->fd, seed, total, total, &hash) ==
+		      (ssize_t)total ? 0 : 1);
+	EXPECT_EQ(0, vportx_wait_attr(&self->a, "tx_queued", "65536",
+				      WAIT_MS));
+	ASSERT_EQ(0, rig_ctl_ok("reset test.unix"));
+	ret = vportx_attach_port(self->ctl, "test.unix", variant->hold, &other);
+	ASSERT_EQ(0, ret) TH_LOG("attach test.unix: %s", strerror(-ret));
+	fd = vportx_open_node_host(&other, WAIT_MS);
+	ASSERT_LE(0, fd) TH_LOG("test.unix: %s", strerror(-fd));
+	rig_to_host(_metadata, fd, "test.unix", seed + 50, 1 << 20, 65536);
+	close(fd);
+	EXPECT_EQ(0, vportx_detach_minor(self->ctl, other.minor));
+	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG)) TH_LOG("writer ended");
+	host_back_sink(_metadata, total, seed);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	rig_sink_check(_metadata, PORT, total, pattern_hash(seed, total));
+}
+
+TEST_HARNESS_MAIN
