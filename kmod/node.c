@@ -454,7 +454,7 @@ int vportx_node_init(void)
 	if (ret)
 		goto err_del_cdev;
 	ret = -ENOMEM;
-	vportx_wq = alloc_workqueue("vportx", 0, 0);
+	vportx_wq = alloc_workqueue("vportx", WQ_UNBOUND, 0);
 	if (!vportx_wq)
 		goto err_destroy_class;
 	return 0;

@@ -85,6 +85,23 @@ static ssize_t tx_queued_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(tx_queued);
 
+/* Pages the queue holds: none once an idle node is closed. */
+static ssize_t tx_pages_show(struct device *dev,
+			     struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n",
+			  READ_ONCE(to_node(dev)->txq.pages_held));
+}
+static DEVICE_ATTR_RO(tx_pages);
+
+static ssize_t tx_pushes_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  (long long)atomic64_read(&to_node(dev)->tx_pushes));
+}
+static DEVICE_ATTR_RO(tx_pushes);
+
 static ssize_t stalls_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
 {
@@ -148,6 +165,8 @@ static struct attribute *vportx_node_attrs[] = {
 	&dev_attr_tx_limit.attr,
 	&dev_attr_tx_low.attr,
 	&dev_attr_tx_queued.attr,
+	&dev_attr_tx_pages.attr,
+	&dev_attr_tx_pushes.attr,
 	&dev_attr_stalls.attr,
 	&dev_attr_tx_dropped.attr,
 	&dev_attr_tx_drain_ms.attr,

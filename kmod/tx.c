@@ -33,6 +33,7 @@ void vportx_tx_init(struct vportx_node *node)
 	INIT_DELAYED_WORK(&node->tx_work, tx_work);
 	spin_lock_init(&node->tx_run_lock);
 	node->tx_drain_ms = VPORTX_TX_DRAIN_MS_DEFAULT;
+	atomic64_set(&node->tx_pushes, 0);
 	atomic64_set(&node->tx_stalls, 0);
 	atomic64_set(&node->tx_dropped, 0);
 }
@@ -87,6 +88,7 @@ static void tx_drop(struct vportx_node *node)
 
 static void tx_pushed(struct vportx_node *node, size_t n)
 {
+	atomic64_inc(&node->tx_pushes);
 	atomic64_add(n, &node->tx_bytes);
 	if (vportx_txq_advance(&node->txq, n) || !READ_ONCE(node->txq.queued))
 		wake_up_interruptible_poll(&node->wq, EPOLLOUT | EPOLLWRNORM);

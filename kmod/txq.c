@@ -71,6 +71,7 @@ static struct page *room_page(struct vportx_txq *q, struct page **fresh)
 	if (page) {
 		set_page_private(page, 0);
 		list_add_tail(&page->lru, &q->pages);
+		q->pages_held++;
 		*fresh = NULL;
 	}
 	return page;
@@ -222,6 +223,7 @@ bool vportx_txq_advance(struct vportx_txq *q, size_t n)
 		if (n < PAGE_SIZE)
 			break;
 		list_move_tail(&page->lru, &done);
+		q->pages_held--;
 		n -= PAGE_SIZE;
 	}
 	q->head = n;
@@ -244,6 +246,7 @@ size_t vportx_txq_discard(struct vportx_txq *q)
 
 	spin_lock(&q->lock);
 	list_splice_init(&q->pages, &pages);
+	q->pages_held = 0;
 	dropped = q->queued;
 	q->queued = 0;
 	q->head = 0;
@@ -261,6 +264,7 @@ void vportx_txq_trim(struct vportx_txq *q)
 	spin_lock(&q->lock);
 	if (!q->queued && !q->filling) {
 		list_splice_init(&q->pages, &pages);
+		q->pages_held = 0;
 		q->head = 0;
 	}
 	spin_unlock(&q->lock);

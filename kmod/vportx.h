@@ -67,6 +67,7 @@ struct vportx_txq {
 	struct list_head pages;	/* by page->lru; page_private(): bytes in it */
 	size_t head;		/* the first unpushed byte, in the first page */
 	size_t queued;		/* written and not yet pushed */
+	unsigned int pages_held;	/* on the list */
 	u32 limit;		/* queued never goes above it */
 	u32 low;		/* once full, writable again at or below it */
 	bool full;		/* a writer found no room: wait for low */
@@ -101,6 +102,7 @@ struct vportx_node {
 
 	atomic64_t rx_bytes;
 	atomic64_t tx_bytes;	/* handed to the port */
+	atomic64_t tx_pushes;	/* pushes that handed bytes to the port */
 	atomic64_t tx_stalls;	/* writes that found the queue full */
 	atomic64_t tx_dropped;	/* queued, then dropped: see tx.c */
 };

@@ -2,9 +2,10 @@
 /*
  * What a node knows about its port: the host connecting and going away
  * (sysfs host_connected and a change uevent), and the port being
- * hot-unplugged (sysfs unplugged, ENODEV and POLLHUP for an open node, the
- * node removing itself at its last close, ENXIO for a new open). Also:
- * the module cannot be removed while a node is open.
+ * hot-unplugged (sysfs unplugged, ENODEV and POLLHUP | POLLERR for an open
+ * node, queued bytes dropped, the node removing itself at its last close,
+ * ENXIO for a new open). Also: the module cannot be removed while a node
+ * is open.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -181,6 +182,39 @@ TEST_F(state, unplug_open_node)
 	close(fd);
 	EXPECT_EQ(0, wait_attr(&a, "unplugged", "gone"));
 	EXPECT_EQ(-ENXIO, vportx_detach_minor(self->ctl, a.minor));
+}
+
+/*
+ * Unplugged with bytes queued for a host that is away: write and fsync get
+ * ENODEV, poll POLLHUP | POLLERR, and the last close drops the queue
+ * without waiting for tx_drain_ms.
+ */
+TEST_F(state, unplug_with_bytes_queued)
+{
+	struct vportx_attach a;
+	char buf[10000] = { 0 };
+	int fd;
+
+	ASSERT_EQ(0, hotplug("hot.5", 25));
+	ASSERT_EQ(0, vportx_attach_port(self->ctl, "hot.5", VPORTX_HOLD_OPEN,
+					&a));
+	fd = vportx_open_node_host(&a, WAIT_MS);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, rig_ctl_ok("disconnect hot.5"));
+	EXPECT_EQ(0, wait_attr(&a, "host_connected", "0"));
+	ASSERT_EQ(0, vportx_node_sysfs_set(&a, "tx_drain_ms", "600000"));
+	ASSERT_EQ((ssize_t)sizeof(buf), write(fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, unplug("hot.5"));
+	EXPECT_EQ(0, wait_attr(&a, "unplugged", "1"));
+	EXPECT_EQ(-1, write(fd, buf, 1));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(-1, fsync(fd));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(POLLHUP | POLLERR,
+		  rig_poll(fd, POLLIN, 1000) & (POLLHUP | POLLERR));
+	EXPECT_EQ((long long)sizeof(buf), vportx_node_counter(&a, "tx_queued"));
+	close(fd);
+	EXPECT_EQ(0, wait_attr(&a, "unplugged", "gone"));
 }
 
 /* Nobody had it open: a hold=always node goes by itself. */

@@ -357,6 +357,33 @@ TEST_F(tx, splice_after_write_keeps_order)
 	free(mid);
 }
 
+/*
+ * Small writes share pages, and one push hands them all to the port: a
+ * thousand 64-byte writes made while the host was away leave in a single
+ * push. The queue holds no pages before the first write, and none again
+ * once the node is closed.
+ */
+TEST_F(tx, small_writes_coalesce)
+{
+	uint64_t seed = variant->seed + 10;
+	size_t i, n = 1000, len = 64;
+
+	EXPECT_EQ(0, attr(self, "tx_pages"));
+	host_away(_metadata, self);
+	for (i = 0; i < n; i++)
+		ASSERT_EQ((ssize_t)len, write_part(self->fd, seed, i * len, len));
+	EXPECT_EQ((long long)(n * len), attr(self, "tx_queued"));
+	EXPECT_EQ((long long)((n * len + 4095) / 4096), attr(self, "tx_pages"));
+	EXPECT_EQ(0, attr(self, "tx_pushes"));
+	host_back_sink(_metadata, n * len, seed);
+	rig_sink_check(_metadata, PORT, n * len, pattern_hash(seed, n * len));
+	EXPECT_EQ(0, queue_empty(self));
+	EXPECT_EQ(1, attr(self, "tx_pushes"));
+	EXPECT_EQ(0, close(self->fd));
+	self->fd = -1;
+	EXPECT_EQ(0, attr(self, "tx_pages"));
+}
+
 /* Many small writes are queued, pushed together, and all arrive in order. */
 TEST_F_TIMEOUT(tx, small_writes, 300)
 {
@@ -365,6 +392,8 @@ TEST_F_TIMEOUT(tx, small_writes, 300)
 	rig_to_host(_metadata, self->fd, PORT, seed, 20000 * 64, 64);
 	EXPECT_EQ(0, queue_empty(self));
 	EXPECT_EQ(20000 * 64, attr(self, "tx_bytes"));
+	EXPECT_GE(20000, attr(self, "tx_pushes"));
+	EXPECT_LE(1, attr(self, "tx_pushes"));
 }
 
 /* While test.spare's writer is stuck at its limit, test.unix moves 1 MiB. */
