@@ -31,7 +31,7 @@
 
 #define CTL_PATH "/dev/" VPORTX_CONTROL_NAME
 #define HOST_WAIT_MS 10000
-#define BIG (4 << 20)
+#define BIG (64 << 20)
 #define MIB (1 << 20)
 
 /* Have the peer send @n bytes of @seed and wait until all are in the guest. */
@@ -198,7 +198,10 @@ static void open_spare(struct __test_metadata *_metadata,
 		TH_LOG("data node: %s", strerror(-self->spare_fd));
 }
 
-/* 4 MiB out, checked by the peer; tx_bytes grows by exactly that. */
+/*
+ * 64 MiB out, checked by the peer; once fsync() says the port has it all,
+ * tx_bytes has grown by exactly that.
+ */
 TEST_F_TIMEOUT(node, guest_to_host, 300)
 {
 	long long before = vportx_node_counter(&self->a, "tx_bytes");
@@ -206,10 +209,11 @@ TEST_F_TIMEOUT(node, guest_to_host, 300)
 	ASSERT_LE(0, before);
 	rig_to_host(_metadata, self->fd, "test.unix", variant->seed + 1, BIG,
 		    MIB);
+	EXPECT_EQ(0, fsync(self->fd));
 	EXPECT_EQ(before + BIG, vportx_node_counter(&self->a, "tx_bytes"));
 }
 
-/* 4 MiB in, every byte checked; rx_bytes grows by exactly what was read. */
+/* 64 MiB in, every byte checked; rx_bytes grows by exactly what was read. */
 TEST_F_TIMEOUT(node, host_to_guest, 300)
 {
 	long long before = vportx_node_counter(&self->a, "rx_bytes");
@@ -453,17 +457,36 @@ static void expect_attr(struct __test_metadata *_metadata,
 /* /sys/class/vportx/vportxNpM describes the node, and tracks its opener. */
 TEST_F(node, sysfs_attributes)
 {
-	char stock[64], limit[16];
+	const char *counters[] = { "rx_bytes", "tx_bytes", "tx_queued",
+				   "tx_pages", "tx_pushes", "stalls",
+				   "tx_dropped" };
+	char stock[64], limit[16], low[16];
+	size_t i;
 
 	ASSERT_EQ(0, rig_port_path("test.unix", stock, sizeof(stock)));
 	snprintf(limit, sizeof(limit), "%u", VPORTX_TX_LIMIT_DEFAULT);
+	snprintf(low, sizeof(low), "%u", VPORTX_TX_LIMIT_DEFAULT / 2);
 	expect_attr(_metadata, &self->a, "source", stock + strlen("/dev/"));
 	expect_attr(_metadata, &self->a, "backend", "stacked");
 	expect_attr(_metadata, &self->a, "hold", variant->hold_name);
 	expect_attr(_metadata, &self->a, "tx_limit", limit);
+	expect_attr(_metadata, &self->a, "tx_low", low);
+	expect_attr(_metadata, &self->a, "tx_drain_ms", "30000");
 	expect_attr(_metadata, &self->a, "open", "1");
-	EXPECT_LE(0, vportx_node_counter(&self->a, "rx_bytes"));
-	EXPECT_LE(0, vportx_node_counter(&self->a, "tx_bytes"));
+	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		const char *name = counters[i];
+
+		EXPECT_LE(0, vportx_node_counter(&self->a, name))
+			TH_LOG("%s", name);
+	}
+	/* Root may set tx_drain_ms; it takes numbers only. */
+	EXPECT_EQ(0, vportx_node_sysfs_set(&self->a, "tx_drain_ms", "1234"));
+	expect_attr(_metadata, &self->a, "tx_drain_ms", "1234");
+	EXPECT_EQ(-EINVAL, vportx_node_sysfs_set(&self->a, "tx_drain_ms",
+						 "soon"));
+	EXPECT_EQ(-ERANGE, vportx_node_sysfs_set(&self->a, "tx_drain_ms",
+						 "99999999999"));
+	expect_attr(_metadata, &self->a, "tx_drain_ms", "1234");
 	close(self->fd);
 	self->fd = -1;
 	expect_attr(_metadata, &self->a, "open", "0");
@@ -478,6 +501,7 @@ TEST_F(node, info_matches_sysfs)
 		    65536, 65536);
 	rig_from_host(_metadata, self->fd, "test.unix", variant->seed + 11,
 		      8192, 8192);
+	ASSERT_EQ(0, fsync(self->fd));
 	ASSERT_EQ(0, ioctl(self->ctl, VPORTX_IOC_INFO, &info));
 	EXPECT_EQ(1, info.open_count);
 	EXPECT_EQ(vportx_node_counter(&self->a, "tx_bytes"),

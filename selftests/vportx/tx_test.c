@@ -201,6 +201,7 @@ TEST_F(tx, blocked_writer_resumes)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	rig_sink_check(_metadata, PORT, total, pattern_hash(seed, total));
+	EXPECT_EQ(0, queue_empty(self));
 	EXPECT_EQ((long long)total, attr(self, "tx_bytes"));
 }
 
