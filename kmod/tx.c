@@ -2,8 +2,9 @@
 /*
  * A node's TX path. write() copies into the node's queue (txq.c) and
  * returns at once; the node's TX work pushes the queue through the
- * backend, a budget at a time, so one busy port never holds up another on
- * the same workqueue. A writer that finds the queue at its limit blocks,
+ * backend, a budget at a time, so one busy port never holds up another.
+ * The workqueue is unbound: the work pushes from another CPU while the
+ * writer goes on, which is what lets writes pile up and coalesce. A writer that finds the queue at its limit blocks,
  * or gets EAGAIN, until the queue is down to its low watermark.
  *
  * splice into the node waits until the queue is empty and then hands the
