@@ -4,8 +4,9 @@
  * returns at once; the node's TX work pushes the queue through the
  * backend, a budget at a time, so one busy port never holds up another.
  * The workqueue is unbound: the work pushes from another CPU while the
- * writer goes on, which is what lets writes pile up and coalesce. A writer that finds the queue at its limit blocks,
- * or gets EAGAIN, until the queue is down to its low watermark.
+ * writer goes on, which is what lets writes pile up and coalesce. A
+ * writer that finds the queue at its limit blocks, or gets EAGAIN, until
+ * the queue is down to its low watermark.
  *
  * splice into the node waits until the queue is empty and then hands the
  * pipe to the backend: bytes reach the port in the order they were given
