@@ -23,6 +23,8 @@
 
 /* Bytes one TX work run pushes before it lets other ports' work run. */
 #define VPORTX_TX_BUDGET SZ_1M
+/* A whole element: what a writer pushes itself (see tx_push_inline()). */
+#define VPORTX_TX_INLINE SZ_64K
 /* When a push fails for a reason other than a full port, try again. */
 #define VPORTX_TX_RETRY (HZ / 10)
 
@@ -33,6 +35,7 @@ void vportx_tx_init(struct vportx_node *node)
 	vportx_txq_init(&node->txq, node->params.tx_limit,
 			node->params.tx_low);
 	INIT_DELAYED_WORK(&node->tx_work, tx_work);
+	mutex_init(&node->tx_push_lock);
 	spin_lock_init(&node->tx_run_lock);
 	node->tx_drain_ms = VPORTX_TX_DRAIN_MS_DEFAULT;
 	atomic64_set(&node->tx_pushes, 0);
@@ -111,27 +114,58 @@ static void tx_after(struct vportx_node *node, ssize_t n, size_t budget)
 	}
 }
 
+/* Push queued bytes, up to *@budget: the last push's result. */
+static ssize_t tx_push(struct vportx_node *node, size_t *budget)
+{
+	ssize_t n = 1;
+	size_t queued;
+
+	lockdep_assert_held(&node->tx_push_lock);
+	while (*budget && (queued = READ_ONCE(node->txq.queued))) {
+		n = node->ops->push(node, min_t(size_t, queued, *budget));
+		if (n <= 0)
+			break;
+		tx_pushed(node, n);
+		*budget -= min_t(size_t, n, *budget);
+	}
+	return n;
+}
+
 static void tx_work(struct work_struct *work)
 {
 	struct vportx_node *node = container_of(to_delayed_work(work),
 						struct vportx_node, tx_work);
-	size_t budget = VPORTX_TX_BUDGET, queued;
-	ssize_t n = 1;
+	size_t budget = VPORTX_TX_BUDGET;
+	ssize_t n;
 
 	/* A stop is waiting for us: the port may not stay open. */
 	if (!READ_ONCE(node->tx_running))
 		return;
-	while (budget && (queued = READ_ONCE(node->txq.queued))) {
-		n = node->ops->push(node, min_t(size_t, queued, budget));
-		if (n <= 0)
-			break;
-		tx_pushed(node, n);
-		budget -= min_t(size_t, n, budget);
-	}
+	mutex_lock(&node->tx_push_lock);
+	n = tx_push(node, &budget);
+	mutex_unlock(&node->tx_push_lock);
 	tx_after(node, n, budget);
 	/* Nobody has the node open to write more soon: let the pages go. */
 	if (!READ_ONCE(node->open_count))
 		vportx_txq_trim(&node->txq);
+}
+
+/*
+ * A writer with whole elements queued pushes them itself, on its own CPU,
+ * as a stock write does: for bulk writes that is cheaper than handing
+ * them to the TX work on another CPU, and it leaves that CPU to the host.
+ * What is left, less than an element, is the TX work's to coalesce with
+ * the writes to come. Never waits: if the TX work is pushing, it pushes.
+ */
+static void tx_push_inline(struct vportx_node *node)
+{
+	size_t budget = rounddown(READ_ONCE(node->txq.queued),
+				  VPORTX_TX_INLINE);
+
+	if (!budget || !mutex_trylock(&node->tx_push_lock))
+		return;
+	tx_push(node, &budget);
+	mutex_unlock(&node->tx_push_lock);
 }
 
 /*
@@ -151,8 +185,10 @@ ssize_t vportx_tx_write(struct vportx_node *node, struct iov_iter *from,
 		n = vportx_txq_write(&node->txq, from);
 		if (n < 0)
 			return done ? done : n;
-		if (n)
+		if (n) {
+			tx_push_inline(node);
 			vportx_tx_kick(node);
+		}
 		done += n;
 		if (!iov_iter_count(from))
 			return done;

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The TX queue: what writers gave a node and the backend has not pushed to
- * the port yet, in pages of our own. Small writes share pages, so a push
- * moves many of them as one large element.
+ * the port yet, in chunks of our own: 64 KiB compound pages, or single
+ * pages when memory is too fragmented for those. Small writes share a
+ * chunk, so a push moves many of them as one large element, and a chunk is
+ * physically contiguous: QEMU writes each contiguous piece of an element
+ * to the host with one system call, so a 64 KiB chunk costs one where
+ * sixteen single pages cost sixteen.
  *
  * Writers append to the tail page; one writer at a time (the node's
  * tx_lock), and it copies outside the queue's lock, into bytes nobody else
@@ -19,6 +23,7 @@
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/pipe_fs_i.h>
+#include <linux/sizes.h>
 #include <linux/splice.h>
 #include <linux/uio.h>
 
@@ -30,9 +35,21 @@ void vportx_txq_init(struct vportx_txq *q, u32 limit, u32 low)
 	q->low = low;
 }
 
+/* Chunks are compound pages of this order when the allocator has them. */
+#define TXQ_CHUNK_ORDER get_order(SZ_64K)
+
 static size_t page_fill(struct page *page)
 {
 	return page_private(page);
+}
+
+static struct page *chunk_alloc(void)
+{
+	struct page *page = alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_COMP |
+					__GFP_NOWARN | __GFP_NORETRY,
+					TXQ_CHUNK_ORDER);
+
+	return page ? page : alloc_page(GFP_KERNEL_ACCOUNT);
 }
 
 static struct page *tail_page(struct vportx_txq *q)
@@ -47,7 +64,7 @@ static void free_pages_list(struct list_head *pages)
 	struct page *page, *next;
 
 	list_for_each_entry_safe(page, next, pages, lru)
-		__free_page(page);
+		put_page(page);
 }
 
 /* A writer can add at least one byte. */
@@ -65,13 +82,13 @@ static struct page *room_page(struct vportx_txq *q, struct page **fresh)
 	struct page *page = tail_page(q);
 
 	lockdep_assert_held(&q->lock);
-	if (page && page_fill(page) < PAGE_SIZE)
+	if (page && page_fill(page) < page_size(page))
 		return page;
 	page = *fresh;
 	if (page) {
 		set_page_private(page, 0);
 		list_add_tail(&page->lru, &q->pages);
-		q->pages_held++;
+		q->pages_held += compound_nr(page);
 		*fresh = NULL;
 	}
 	return page;
@@ -90,7 +107,7 @@ static ssize_t fill_tail(struct vportx_txq *q, struct iov_iter *from,
 	if (!page)
 		return 0;
 	fill = page_fill(page);
-	want = min_t(size_t, want, PAGE_SIZE - fill);
+	want = min_t(size_t, want, page_size(page) - fill);
 	q->filling = true;
 	spin_unlock(&q->lock);
 	n = copy_page_from_iter(page, fill, want, from);
@@ -126,7 +143,7 @@ ssize_t vportx_txq_write(struct vportx_txq *q, struct iov_iter *from)
 		if (n)
 			continue;
 		spin_unlock(&q->lock);
-		fresh = alloc_page(GFP_KERNEL_ACCOUNT);
+		fresh = chunk_alloc();
 		spin_lock(&q->lock);
 		if (!fresh) {
 			n = -ENOMEM;
@@ -138,7 +155,7 @@ ssize_t vportx_txq_write(struct vportx_txq *q, struct iov_iter *from)
 		q->full = true;
 	spin_unlock(&q->lock);
 	if (fresh)
-		__free_page(fresh);
+		put_page(fresh);
 	return done ? done : min_t(ssize_t, n, 0);
 }
 
@@ -160,14 +177,18 @@ static const struct pipe_buf_operations txq_buf_ops = {
 	.get = generic_pipe_buf_get,
 };
 
-/* Add @len bytes of @page from @off to @pipe; false if the pipe is full. */
+/*
+ * Add @len bytes of the chunk @page from @off to @pipe; false if the pipe
+ * is full. The buffer starts in the subpage holding @off and may run on
+ * into the next ones: the chunk is contiguous.
+ */
 static bool page_to_pipe(struct pipe_inode_info *pipe, struct page *page,
 			 size_t off, size_t len)
 {
 	struct pipe_buffer buf = {
 		.ops = &txq_buf_ops,
-		.page = page,
-		.offset = off,
+		.page = page + off / PAGE_SIZE,
+		.offset = off % PAGE_SIZE,
 		.len = len,
 	};
 
@@ -192,7 +213,7 @@ ssize_t vportx_txq_to_pipe(struct vportx_txq *q, size_t skip,
 		if (done == len)
 			break;
 		if (off >= page_fill(page)) {
-			off -= min_t(size_t, off, PAGE_SIZE);
+			off -= min_t(size_t, off, page_size(page));
 			continue;
 		}
 		n = min(page_fill(page) - off, len - done);
@@ -220,11 +241,11 @@ bool vportx_txq_advance(struct vportx_txq *q, size_t n)
 	q->queued -= n;
 	n += q->head;
 	list_for_each_entry_safe(page, next, &q->pages, lru) {
-		if (n < PAGE_SIZE)
+		if (n < page_size(page))
 			break;
 		list_move_tail(&page->lru, &done);
-		q->pages_held--;
-		n -= PAGE_SIZE;
+		q->pages_held -= compound_nr(page);
+		n -= page_size(page);
 	}
 	q->head = n;
 	writable = q->full && q->queued <= q->low;

@@ -96,6 +96,7 @@ struct vportx_node {
 
 	struct vportx_txq txq;
 	struct delayed_work tx_work;	/* pushes the queue through the port */
+	struct mutex tx_push_lock;	/* one pusher: the TX work or a writer */
 	spinlock_t tx_run_lock;	/* tx_running against kicks from IRQs */
 	bool tx_running;	/* the port is open: tx_work may push */
 	u32 tx_drain_ms;	/* how long close waits for the queue */
