@@ -11,11 +11,15 @@ BUILD := $(CURDIR)/build
 PREFIX ?= /usr/local
 DESTDIR ?=
 LINUX_SRC ?= /usr/src/linux-source-6.1.tar.xz
+UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
+MANDIR ?= $(PREFIX)/share/man
+VERSION := $(shell sed -n 's/^\#define VPORTX_VERSION "\(.*\)"/\1/p' kmod/version.h)
 
 export KVER BUILD
 
 .PHONY: all module userspace selftests deps check demo install uninstall \
-	style clean check-run demo-run check-rig
+	style clean check-run demo-run check-rig dkms-install dkms-uninstall \
+	check-dkms fuzz
 
 all: module userspace selftests
 
@@ -58,7 +62,11 @@ check: deps
 	$(MAKE) check-run
 
 check-run: all
-	selftests/rig/run
+	scripts/check
+
+# The policy parser under libFuzzer for FUZZ_SECONDS (default 60).
+fuzz:
+	$(MAKE) -C userspace fuzz
 
 # The rig's own proof that it can fail (see selftests/rig/canary).
 check-rig: deps
@@ -71,25 +79,79 @@ demo: deps
 demo-run: all
 	selftests/rig/run --demo
 
+# The module and its UAPI with --strict; user space without it (--strict
+# wants kernel-only helpers such as BIT() and u8).
 style: $(BUILD)/ksrc/.extracted
 	perl $(BUILD)/ksrc/scripts/checkpatch.pl --strict --no-tree --terse \
 		--ignore FILE_PATH_CHANGES \
 		-f $(filter-out %.mod.c,$(wildcard kmod/*.c)) $(wildcard kmod/*.h) \
 		include/uapi/linux/vportx.h
+	perl $(BUILD)/ksrc/scripts/checkpatch.pl --no-tree --terse \
+		--ignore FILE_PATH_CHANGES \
+		-f $(wildcard userspace/*.[ch] userspace/tests/*.c userspace/fuzz/*.c)
 
-install: module userspace
-	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) \
-		INSTALL_MOD_DIR=extra modules_install
+# Installed files. Into the running system (no DESTDIR), scripts/post-install
+# then runs depmod and has udev attach the ports already there.
+KO := kmod/vportx.ko
+KO_SRC := Kbuild kmod/Kbuild include/uapi/linux/vportx.h \
+	$(filter-out %.mod.c,$(wildcard kmod/*.[ch]))
+
+# Built only when out of date: kbuild itself is slow to run at all in a
+# guest under TCG, where the tests install.
+$(KO): $(KO_SRC)
+	$(MAKE) module
+
+install: $(KO) userspace
+	install -D -m 0644 $(KO) $(DESTDIR)/lib/modules/$(KVER)/extra/vportx.ko
 	$(MAKE) -C userspace install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 	install -D -m 0644 include/uapi/linux/vportx.h \
 		$(DESTDIR)$(PREFIX)/include/linux/vportx.h
-	test -n "$(DESTDIR)" || depmod -a $(KVER)
+	install -d $(DESTDIR)$(UDEVRULESDIR)
+	sed 's|@VPORTXCTL@|$(PREFIX)/sbin/vportxctl|g' udev/60-vportx.rules.in \
+		>$(DESTDIR)$(UDEVRULESDIR)/60-vportx.rules
+	install -D -m 0644 userspace/policy/policy.conf \
+		$(DESTDIR)$(PREFIX)/lib/vportx/policy.conf
+	install -D -m 0644 userspace/vportxctl.8 \
+		$(DESTDIR)$(MANDIR)/man8/vportxctl.8
+	test -n "$(DESTDIR)" || scripts/post-install $(KVER)
 
 uninstall:
-	rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/kmod/vportx.ko
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/vportx.ko
 	$(MAKE) -C userspace uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
-	rm -f $(DESTDIR)$(PREFIX)/include/linux/vportx.h
-	test -n "$(DESTDIR)" || depmod -a $(KVER)
+	rm -f $(DESTDIR)$(PREFIX)/include/linux/vportx.h \
+		$(DESTDIR)$(UDEVRULESDIR)/60-vportx.rules \
+		$(DESTDIR)$(PREFIX)/lib/vportx/policy.conf \
+		$(DESTDIR)$(MANDIR)/man8/vportxctl.8
+	-rmdir $(DESTDIR)$(PREFIX)/lib/vportx 2>/dev/null
+	test -n "$(DESTDIR)" || scripts/post-install $(KVER)
+
+# DKMS: the module's sources under /usr/src/vportx-VERSION, built and
+# installed for KVER (and by DKMS for every kernel installed later).
+DKMS_SRC := $(DESTDIR)/usr/src/vportx-$(VERSION)
+DKMS_FILES := dkms.conf Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.[ch])) kmod/Kbuild \
+	include/uapi/linux/vportx.h
+
+dkms-install:
+	install -d $(DKMS_SRC)
+	tar -cf - $(DKMS_FILES) | tar -xf - -C $(DKMS_SRC)
+	dkms add -m vportx -v $(VERSION)
+	dkms install -m vportx -v $(VERSION) -k $(KVER)
+
+dkms-uninstall:
+	-dkms remove -m vportx -v $(VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+# DKMS builds the module from a copy of what dkms-install installs, in
+# trees of its own under build/: nothing of the system's is touched.
+check-dkms: deps
+	rm -rf $(BUILD)/dkms && mkdir -p $(BUILD)/dkms/src/vportx-$(VERSION) \
+		$(BUILD)/dkms/tree
+	tar -cf - $(DKMS_FILES) | \
+		tar -xf - -C $(BUILD)/dkms/src/vportx-$(VERSION)
+	dkms build -m vportx -v $(VERSION) -k $(KVER) \
+		--sourcetree $(BUILD)/dkms/src --dkmstree $(BUILD)/dkms/tree
+	test -f $(BUILD)/dkms/tree/vportx/$(VERSION)/$(KVER)/x86_64/module/vportx.ko*
+	@echo "check-dkms: vportx $(VERSION) built by DKMS for $(KVER)"
 
 clean:
 	test -z "$(KVER)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean

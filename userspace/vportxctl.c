@@ -1,119 +1,632 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vportxctl: attach virtio-serial ports to vportx and name their nodes.
+ * vportxctl: attach virtio-serial ports to vportx, detach them, list and
+ * describe the data nodes, and the two entry points udev runs
+ * (udev/60-vportx.rules): udev-port attaches a port per policy, udev-node
+ * names a data node and gives it its owner, group and mode.
  *
- * Only `ports` exists so far: it lists the virtio-serial ports udev knows,
- * which is what the demo and the rig show. Attach, detach and policy arrive
- * with the control device.
+ * Exit codes like losetup and nbd-client: 0 done, 1 nothing to do (not
+ * attached, policy says no), 2 error. Errors: "vportxctl: what: why".
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libudev.h>
+#include <sys/ioctl.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
-#define EXIT_NOTHING 1
-#define EXIT_ERROR 2
+#include <linux/vportx.h>
 
-static const char *attr_or(struct udev_device *dev, const char *attr,
-			   const char *dflt)
+#include "policy.h"
+#include "vportxctl.h"
+
+#define VERSION "0.1.0"
+
+struct ctx {
+	struct udev *udev;
+	const char *root;	/* policy files under here; "" for / */
+	bool json;
+	bool all;
+};
+
+static int fail(const char *what, int err)
 {
-	const char *v = udev_device_get_sysattr_value(dev, attr);
-
-	return v && *v ? v : dflt;
+	fprintf(stderr, "vportxctl: %s: %s\n", what, strerror(err));
+	return EXIT_ERROR;
 }
 
-static void print_port(struct udev_device *dev)
+static int fail_msg(const char *what, const char *why)
 {
-	const char *node = udev_device_get_devnode(dev);
-	const char *name = attr_or(dev, "name", "-");
-
-	printf("%-20s %s\n", node ? node : udev_device_get_sysname(dev), name);
+	fprintf(stderr, "vportxctl: %s: %s\n", what, why);
+	return EXIT_ERROR;
 }
 
-/* vport2p10 after vport2p9: the numbers in the names compare as numbers. */
-static int cmp_syspath(const void *a, const void *b)
+/* The settings policy gives the port named @name; EXIT_ERROR if broken. */
+static int policy_for(struct ctx *c, const char *name,
+		      struct vportx_settings *s)
 {
-	return strverscmp(*(const char * const *)a, *(const char * const *)b);
+	struct vportx_policy *p = vportx_policy_new();
+
+	if (!p)
+		return fail("policy", ENOMEM);
+	/* Errors in lines that do not match @name are reported, not fatal. */
+	vportx_policy_load(p, c->root, stderr);
+	vportx_policy_lookup(p, name, s);
+	vportx_policy_free(p);
+	if (s->broken)
+		return fail_msg("policy", s->why);
+	return 0;
 }
 
-/* The ports' syspaths, sorted; they live as long as @en. NULL on error. */
-static const char **port_syspaths(struct udev_enumerate *en, size_t *n)
+static int control_ioctl(unsigned long cmd, void *arg)
 {
-	struct udev_list_entry *e, *first;
-	const char **paths;
+	int ctl = open(VPORTX_CONTROL, O_RDWR | O_CLOEXEC);
+	int ret;
 
-	if (udev_enumerate_add_match_subsystem(en, "virtio-ports") < 0 ||
-	    udev_enumerate_scan_devices(en) < 0)
-		return NULL;
-	first = udev_enumerate_get_list_entry(en);
-	*n = 0;
-	udev_list_entry_foreach(e, first)
-		(*n)++;
-	paths = calloc(*n + 1, sizeof(*paths));
-	if (!paths)
-		return NULL;
-	*n = 0;
-	udev_list_entry_foreach(e, first)
-		paths[(*n)++] = udev_list_entry_get_name(e);
-	qsort(paths, *n, sizeof(*paths), cmp_syspath);
-	return paths;
+	if (ctl < 0)
+		return -errno;
+	ret = ioctl(ctl, cmd, arg) ? -errno : 0;
+	close(ctl);
+	return ret;
 }
 
-static int cmd_ports(struct udev *udev)
+/* ATTACH the port @port with settings @s; the node's path on stdout. */
+static int attach_port(struct udev_device *port,
+		       const struct vportx_settings *s, bool quiet)
 {
-	struct udev_enumerate *en = udev_enumerate_new(udev);
-	struct udev_device *dev;
-	size_t i, n;
-	const char **paths = en ? port_syspaths(en, &n) : NULL;
+	const char *devnode = udev_device_get_devnode(port);
+	const char *sysname = udev_device_get_sysname(port);
+	struct vportx_attach a = { 0 };
+	int fd, ret;
 
-	if (!paths) {
-		fprintf(stderr, "vportxctl: ports: %s\n", strerror(errno ? errno : ENOMEM));
-		udev_enumerate_unref(en);
-		return EXIT_ERROR;
-	}
-	for (i = 0; paths[i]; i++) {
-		dev = udev_device_new_from_syspath(udev, paths[i]);
-		if (dev) {
-			print_port(dev);
-			udev_device_unref(dev);
+	fd = devnode ? open(devnode, O_RDWR | O_CLOEXEC) : -1;
+	if (fd < 0)
+		return fail(sysname, devnode ? errno : ENODEV);
+	a.fd = fd;
+	a.hold = s->hold > 0 ? VPORTX_HOLD_ALWAYS : VPORTX_HOLD_OPEN;
+	a.tx_limit = s->tx_limit > 0 ? s->tx_limit : 0;
+	a.tx_low = s->tx_low > 0 ? s->tx_low : 0;
+	ret = control_ioctl(VPORTX_IOC_ATTACH, &a);
+	close(fd);
+	if (ret)
+		return fail(sysname, -ret);
+	if (!quiet)
+		printf("/dev/vportx%up%u\n", a.port_dev, a.port_nr);
+	return EXIT_SUCCESS;
+}
+
+/* --hold, --tx-limit and --tx-low given on the command line win. */
+static int parse_size(const char *arg, long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(arg, &end, 10);
+	if (errno || end == arg || v <= 0)
+		return -EINVAL;
+	if (*end == 'K' || *end == 'k')
+		v <<= 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		v <<= 20, end++;
+	if (*end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int attach_options(int argc, char **argv, struct vportx_settings *s)
+{
+	static const struct option opts[] = {
+		{ "hold", required_argument, NULL, 'H' },
+		{ "tx-limit", required_argument, NULL, 'L' },
+		{ "tx-low", required_argument, NULL, 'W' },
+		{ }
+	};
+	int o;
+
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'H':
+			if (strcmp(optarg, "open") && strcmp(optarg, "always"))
+				return fail_msg("--hold", "open or always");
+			s->hold = !strcmp(optarg, "always");
+			break;
+		case 'L':
+			if (parse_size(optarg, &s->tx_limit))
+				return fail_msg("--tx-limit", "not a size");
+			break;
+		case 'W':
+			if (parse_size(optarg, &s->tx_low))
+				return fail_msg("--tx-low", "not a size");
+			break;
+		default:
+			return fail_msg(argv[optind - 1], "unknown option");
 		}
 	}
-	free(paths);
-	udev_enumerate_unref(en);
+	return optind == argc - 1 ? 0 : fail_msg("attach", "one PORT please");
+}
+
+/* attach PORT: the policy's settings for the port, options on top. */
+static int cmd_attach(struct ctx *c, int argc, char **argv)
+{
+	struct vportx_settings s, opt = { .hold = -1, .tx_limit = -1,
+					  .tx_low = -1 };
+	struct udev_device *port;
+	int ret;
+
+	ret = attach_options(argc, argv, &opt);
+	if (ret)
+		return ret;
+	port = vx_port_find(c->udev, argv[optind]);
+	if (!port)
+		return fail(argv[optind], errno);
+	ret = policy_for(c, vx_port_name(port), &s);
+	if (!ret) {
+		if (opt.hold >= 0)
+			s.hold = opt.hold;
+		if (opt.tx_limit > 0)
+			s.tx_limit = opt.tx_limit;
+		if (opt.tx_low > 0)
+			s.tx_low = opt.tx_low;
+		ret = attach_port(port, &s, false);
+	}
+	udev_device_unref(port);
+	return ret;
+}
+
+static int detach_node(struct udev_device *node)
+{
+	struct vportx_detach d = { 0 };
+	dev_t devnum = udev_device_get_devnum(node);
+	int ret;
+
+	d.minor = minor(devnum);
+	ret = control_ioctl(VPORTX_IOC_DETACH, &d);
+	if (ret == -ENXIO)
+		return EXIT_NOTHING;
+	return ret ? fail(udev_device_get_sysname(node), -ret) : EXIT_SUCCESS;
+}
+
+static int detach_all(struct ctx *c)
+{
+	struct udev_device **nodes = vx_devices(c->udev, "vportx");
+	int ret = EXIT_NOTHING, r;
+	size_t i;
+
+	if (!nodes)
+		return fail("detach", errno);
+	for (i = 0; nodes[i]; i++) {
+		r = detach_node(nodes[i]);
+		if (r == EXIT_ERROR || ret == EXIT_NOTHING)
+			ret = r;
+	}
+	vx_devices_free(nodes);
+	return ret;
+}
+
+/* detach NODE | --all */
+static int cmd_detach(struct ctx *c, int argc, char **argv)
+{
+	struct udev_device *node;
+	int ret;
+
+	if (argc == 2 && !strcmp(argv[1], "--all"))
+		return detach_all(c);
+	if (argc != 2)
+		return fail_msg("detach", "NODE or --all please");
+	node = vx_node_find(c->udev, argv[1]);
+	if (!node) {
+		if (errno != ENOENT)
+			return fail(argv[1], errno);
+		fprintf(stderr, "vportxctl: %s: not attached\n", argv[1]);
+		return EXIT_NOTHING;
+	}
+	ret = detach_node(node);
+	udev_device_unref(node);
+	return ret;
+}
+
+/* What status and list show of a node, in this order. */
+static const char *const node_attrs[] = {
+	"backend", "hold", "open", "host_connected", "unplugged", "tx_limit",
+	"tx_low", "tx_queued", "tx_pages", "tx_pushes", "stalls", "tx_dropped",
+	"tx_drain_ms", "rx_bytes", "tx_bytes",
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static bool numeric_attr(const char *attr)
+{
+	return strcmp(attr, "backend") && strcmp(attr, "hold") &&
+	       strcmp(attr, "host_connected");
+}
+
+/* The links udev gives @node: /dev/vportx/NAME and /dev/vportx/by-path/. */
+static void node_links(struct udev_device *port, char *link, char *bypath,
+		       size_t len)
+{
+	char buf[256];
+
+	link[0] = '\0';
+	bypath[0] = '\0';
+	if (port && vx_link_name(vx_port_name(port), buf, sizeof(buf)))
+		snprintf(link, len, "/dev/" VPORTX_LINK_DIR "/%s", buf);
+	if (port && vx_bypath_name(port, buf, sizeof(buf)))
+		snprintf(bypath, len, "/dev/" VPORTX_LINK_DIR "/%s", buf);
+}
+
+static void json_field(FILE *out, const char *key, const char *val,
+		       bool number)
+{
+	fprintf(out, ", ");
+	json_string(out, key);
+	fprintf(out, ": ");
+	if (number)
+		json_number(out, val);
+	else if (*val)
+		json_string(out, val);
+	else
+		fputs("null", out);
+}
+
+static void node_json(struct ctx *c, struct udev_device *node)
+{
+	struct udev_device *port = vx_port_of_node(c->udev, node);
+	char link[300], bypath[300];
+	const char *host = vx_attr(node, "host_connected");
+	size_t i;
+
+	node_links(port, link, bypath, sizeof(link));
+	printf("{\"node\": ");
+	json_string(stdout, udev_device_get_devnode(node) ?: "");
+	json_field(stdout, "source", vx_attr(node, "source"), false);
+	json_field(stdout, "name", port ? vx_port_name(port) : "", false);
+	json_field(stdout, "link", link, false);
+	json_field(stdout, "by_path", bypath, false);
+	for (i = 0; i < ARRAY_SIZE(node_attrs); i++)
+		if (strcmp(node_attrs[i], "host_connected"))
+			json_field(stdout, node_attrs[i],
+				   vx_attr(node, node_attrs[i]),
+				   numeric_attr(node_attrs[i]));
+	printf(", \"host_connected\": %s}", !strcmp(host, "1") ? "true" :
+	       !strcmp(host, "0") ? "false" : "null");
+	udev_device_unref(port);
+}
+
+static void node_text(struct ctx *c, struct udev_device *node)
+{
+	struct udev_device *port = vx_port_of_node(c->udev, node);
+	char link[300], bypath[300];
+	size_t i;
+
+	node_links(port, link, bypath, sizeof(link));
+	printf("node: %s\nsource: %s\nname: %s\nlink: %s\nby_path: %s\n",
+	       udev_device_get_devnode(node) ?: "-", vx_attr(node, "source"),
+	       port ? vx_port_name(port) : "", link, bypath);
+	for (i = 0; i < ARRAY_SIZE(node_attrs); i++)
+		printf("%s: %s\n", node_attrs[i], vx_attr(node, node_attrs[i]));
+	udev_device_unref(port);
+}
+
+/* status NODE [--json] */
+static int cmd_status(struct ctx *c, int argc, char **argv)
+{
+	struct udev_device *node;
+
+	if (argc != 2)
+		return fail_msg("status", "one NODE please");
+	node = vx_node_find(c->udev, argv[1]);
+	if (!node) {
+		if (errno != ENOENT)
+			return fail(argv[1], errno);
+		fprintf(stderr, "vportxctl: %s: not attached\n", argv[1]);
+		return EXIT_NOTHING;
+	}
+	if (c->json) {
+		node_json(c, node);
+		putchar('\n');
+	} else {
+		node_text(c, node);
+	}
+	udev_device_unref(node);
+	return EXIT_SUCCESS;
+}
+
+static void list_line(struct ctx *c, struct udev_device *node)
+{
+	struct udev_device *port = vx_port_of_node(c->udev, node);
+	const char *name = port ? vx_port_name(port) : "";
+
+	printf("%-18s %-11s %-6s %-4s %-5s %10s %s\n",
+	       udev_device_get_devnode(node) ?: "-", vx_attr(node, "source"),
+	       vx_attr(node, "hold"), vx_attr(node, "open"),
+	       vx_attr(node, "host_connected"), vx_attr(node, "tx_queued"),
+	       *name ? name : "-");
+	udev_device_unref(port);
+}
+
+/* list [--json]: every node; a JSON array with --json. */
+static int cmd_list(struct ctx *c, int argc, char **argv)
+{
+	struct udev_device **nodes;
+	size_t i;
+
+	(void)argv;
+	if (argc != 1)
+		return fail_msg("list", "no arguments please");
+	nodes = vx_devices(c->udev, "vportx");
+	if (!nodes)
+		return fail("list", errno);
+	if (c->json)
+		putchar('[');
+	else if (nodes[0])
+		printf("%-18s %-11s %-6s %-4s %-5s %10s %s\n", "NODE", "SOURCE",
+		       "HOLD", "OPEN", "HOST", "TX_QUEUED", "NAME");
+	for (i = 0; nodes[i]; i++) {
+		if (c->json) {
+			printf(i ? ",\n " : "\n ");
+			node_json(c, nodes[i]);
+		} else {
+			list_line(c, nodes[i]);
+		}
+	}
+	if (c->json)
+		printf("%s]\n", i ? "\n" : "");
+	vx_devices_free(nodes);
+	return i || c->json ? EXIT_SUCCESS : EXIT_NOTHING;
+}
+
+/* ports: every virtio-serial port, attached or not. */
+static int cmd_ports(struct ctx *c, int argc, char **argv)
+{
+	struct udev_device **ports, *node;
+	const char *name;
+	size_t i;
+
+	(void)argv;
+	if (argc != 1)
+		return fail_msg("ports", "no arguments please");
+	ports = vx_devices(c->udev, "virtio-ports");
+	if (!ports)
+		return fail("ports", errno);
+	for (i = 0; ports[i]; i++) {
+		node = vx_node_of_port(c->udev, ports[i]);
+		name = vx_port_name(ports[i]);
+		printf("%-20s %-30s %s\n",
+		       udev_device_get_devnode(ports[i]) ?: "-",
+		       *name ? name : "-",
+		       node ? udev_device_get_devnode(node) ?: "-" : "-");
+		udev_device_unref(node);
+	}
+	vx_devices_free(ports);
 	return i ? EXIT_SUCCESS : EXIT_NOTHING;
 }
 
-static int usage(FILE *out, int code)
+static void print_settings(const struct vportx_settings *s)
+{
+	static const char *const backends[] = { "stacked", "direct" };
+
+	if (s->attach >= 0)
+		printf(" attach=%s", s->attach ? "yes" : "no");
+	if (s->backend >= 0 && s->backend < 2)
+		printf(" backend=%s", backends[s->backend]);
+	if (s->hold >= 0)
+		printf(" hold=%s", s->hold ? "always" : "open");
+	if (s->tx_limit >= 0)
+		printf(" tx_limit=%lld", s->tx_limit);
+	if (s->tx_low >= 0)
+		printf(" tx_low=%lld", s->tx_low);
+	if (s->rx_budget >= 0)
+		printf(" rx_budget=%lld", s->rx_budget);
+	if (*s->owner)
+		printf(" owner=%s", s->owner);
+	if (*s->group)
+		printf(" group=%s", s->group);
+	if (s->mode >= 0)
+		printf(" mode=%04o", s->mode);
+	if (s->broken)
+		printf(" broken (%s)", s->why);
+	putchar('\n');
+}
+
+/* policy [NAME]: the files' entries, or what they give the port NAME. */
+static int cmd_policy(struct ctx *c, int argc, char **argv)
+{
+	struct vportx_policy *p = vportx_policy_new();
+	struct vportx_settings s;
+	int errors;
+
+	if (argc > 2) {
+		vportx_policy_free(p);
+		return fail_msg("policy", "one NAME at most");
+	}
+	if (!p)
+		return fail("policy", ENOMEM);
+	errors = vportx_policy_load(p, c->root, stderr);
+	if (argc == 1) {
+		vportx_policy_dump(p, stdout);
+	} else {
+		vportx_policy_lookup(p, argv[1], &s);
+		printf("%s:", *argv[1] ? argv[1] : "@unnamed");
+		print_settings(&s);
+	}
+	vportx_policy_free(p);
+	return errors ? EXIT_ERROR : EXIT_SUCCESS;
+}
+
+/* Tell udev to look at @node again: its name may have changed. */
+static void node_changed(struct udev_device *node)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/uevent",
+		 udev_device_get_syspath(node));
+	f = fopen(path, "we");
+	if (f) {
+		fputs("change", f);
+		fclose(f);
+	}
+}
+
+/*
+ * udev-port PORT, for virtio-ports add and change events. Attached
+ * already: have udev rename the node (the port's name comes with a change
+ * event after the add). Otherwise attach if the policy says so.
+ */
+static int cmd_udev_port(struct ctx *c, int argc, char **argv)
+{
+	struct udev_device *port, *node;
+	struct vportx_settings s;
+	int ret;
+
+	if (argc != 2)
+		return fail_msg("udev-port", "one PORT please");
+	port = vx_port_find(c->udev, argv[1]);
+	if (!port)
+		return fail(argv[1], errno);
+	node = vx_node_of_port(c->udev, port);
+	if (node)
+		node_changed(node);
+	ret = node ? EXIT_SUCCESS : policy_for(c, vx_port_name(port), &s);
+	if (!node && !ret)
+		ret = s.attach == 1 ? attach_port(port, &s, true) :
+		      EXIT_NOTHING;
+	udev_device_unref(node);
+	udev_device_unref(port);
+	return ret;
+}
+
+/* The owner, group and mode lines, all or none: never half-applied. */
+static int print_perms(const struct vportx_settings *s)
+{
+	if (*s->owner && !getpwnam(s->owner) &&
+	    strspn(s->owner, "0123456789") != strlen(s->owner))
+		return fail_msg(s->owner, "no such user");
+	if (*s->group && !getgrnam(s->group) &&
+	    strspn(s->group, "0123456789") != strlen(s->group))
+		return fail_msg(s->group, "no such group");
+	if (*s->owner)
+		printf("VPORTX_OWNER=%s\n", s->owner);
+	if (*s->group)
+		printf("VPORTX_GROUP=%s\n", s->group);
+	if (s->mode >= 0)
+		printf("VPORTX_MODE=%04o\n", s->mode);
+	return 0;
+}
+
+/*
+ * udev-node NODE, for IMPORT{program} on vportx add and change events:
+ * KEY=value lines for the rules to name the node and set its owner,
+ * group and mode before anyone can open it.
+ */
+static int cmd_udev_node(struct ctx *c, int argc, char **argv)
+{
+	struct udev_device *node, *port;
+	struct vportx_settings s;
+	char link[300], bypath[300];
+	int ret;
+
+	if (argc != 2)
+		return fail_msg("udev-node", "one NODE please");
+	node = vx_node_find(c->udev, argv[1]);
+	if (!node)
+		return fail(argv[1], errno);
+	port = vx_port_of_node(c->udev, node);
+	node_links(port, link, bypath, sizeof(link));
+	if (*link)
+		printf("VPORTX_LINK=%s\n", link + strlen("/dev/"));
+	if (*bypath)
+		printf("VPORTX_BYPATH=%s\n", bypath + strlen("/dev/"));
+	ret = policy_for(c, port ? vx_port_name(port) : "", &s);
+	if (!ret)
+		ret = print_perms(&s);
+	udev_device_unref(port);
+	udev_device_unref(node);
+	return ret;
+}
+
+static int print_usage(FILE *out, int code)
 {
 	fprintf(out,
-		"usage: vportxctl ports\n"
+		"usage: vportxctl [--json] COMMAND [ARGS]\n"
 		"\n"
-		"  ports   list virtio-serial ports: device node and port name\n"
+		"  attach PORT [--hold open|always] [--tx-limit SIZE] [--tx-low SIZE]\n"
+		"                        attach a port (/dev/vportNpM, /dev/virtio-ports/NAME,\n"
+		"                        vportNpM or a port name) with its policy's settings\n"
+		"  detach NODE|--all     detach a node (/dev/vportxNpM, /dev/vportx/NAME,\n"
+		"                        vportxNpM, or its port) or every node\n"
+		"  list [--json]         the attached nodes\n"
+		"  status NODE [--json]  one node in full\n"
+		"  ports                 the virtio-serial ports and their nodes\n"
+		"  policy [NAME]         the policy files' entries, or one port's settings\n"
+		"  udev-port PORT        for udev: attach a port if its policy says so\n"
+		"  udev-node NODE        for udev: a node's links, owner, group and mode\n"
+		"  --version, --help\n"
 		"\n"
-		"exit: 0 ok, 1 nothing to list, 2 error\n");
+		"exit: 0 done, 1 nothing to do (not attached, policy says no), 2 error\n"
+		"policy: " VPORTX_POLICY_LIBDIR "/policy.conf, /etc/vportx/policy.conf,\n"
+		"        /etc/vportx/policy.d/*.conf (see vportxctl(8))\n");
 	return code;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(struct ctx *c, int argc, char **argv);
+} commands[] = {
+	{ "attach", cmd_attach },	{ "detach", cmd_detach },
+	{ "list", cmd_list },		{ "status", cmd_status },
+	{ "ports", cmd_ports },		{ "policy", cmd_policy },
+	{ "udev-port", cmd_udev_port },	{ "udev-node", cmd_udev_node },
+};
+
+/* Take --json wherever it is; the rest keeps its order. */
+static int strip_json(struct ctx *c, int argc, char **argv)
+{
+	int i, n = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (i && !strcmp(argv[i], "--json"))
+			c->json = true;
+		else
+			argv[n++] = argv[i];
+	}
+	argv[n] = NULL;
+	return n;
 }
 
 int main(int argc, char **argv)
 {
-	struct udev *udev;
+	struct ctx c = { .root = getenv("VPORTX_POLICY_ROOT") ?: "" };
+	size_t i;
 	int ret;
 
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
-		return usage(stdout, EXIT_SUCCESS);
-	if (argc != 2 || strcmp(argv[1], "ports")) {
-		if (argc >= 2)
-			fprintf(stderr, "vportxctl: %s: unknown command\n", argv[1]);
-		return usage(stderr, EXIT_ERROR);
+	argc = strip_json(&c, argc, argv);
+	if (argc < 2)
+		return print_usage(stderr, EXIT_ERROR);
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+		return print_usage(stdout, EXIT_SUCCESS);
+	if (!strcmp(argv[1], "--version"))
+		return puts("vportxctl " VERSION) < 0;
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			break;
+	if (i == ARRAY_SIZE(commands)) {
+		fprintf(stderr, "vportxctl: %s: unknown command\n", argv[1]);
+		return print_usage(stderr, EXIT_ERROR);
 	}
-	udev = udev_new();
-	if (!udev) {
-		fprintf(stderr, "vportxctl: udev: %s\n", strerror(errno));
-		return EXIT_ERROR;
-	}
-	ret = cmd_ports(udev);
-	udev_unref(udev);
+	c.udev = udev_new();
+	if (!c.udev)
+		return fail("udev", errno ? errno : ENOMEM);
+	ret = commands[i].fn(&c, argc - 1, argv + 1);
+	udev_unref(c.udev);
 	return ret;
 }

@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vportx installed as a user installs it, with the real systemd-udevd:
+ * `make install` in the guest, after which udev attaches every port per
+ * policy and names its node /dev/vportx/NAME with the policy's owner,
+ * group and mode; ports whose name comes late, hot-plugged ports and odd
+ * names; unnamed ports under by-path; a user in the granted group opening
+ * its node and no other; `vportxctl list --json` parsed by a real JSON
+ * parser and compared with sysfs; exit codes; a bad policy line reported
+ * as FILE:LINE and changing nothing; modprobe and automatic attach after
+ * rmmod; `make uninstall`.
+ *
+ * The first test to run installs (once per boot). Runs last of the suites:
+ * from then on every port of the guest is attached.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "guest.h"
+
+#define VPORTXCTL "/usr/local/sbin/vportxctl"
+#define POLICY_D "/etc/vportx/policy.d"
+#define MARK "/run/vportx-udev-test-installed"
+#define WAIT_MS 10000
+#define NOBODY 65534
+
+/* Run a shell command: its exit status, or -1. */
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -errno;
+	fputs(text, f);
+	return fclose(f) ? -errno : 0;
+}
+
+/* `make install` of the repository, once per boot. */
+static void installed(struct __test_metadata *_metadata)
+{
+	const char *repo = getenv("VPORTX_REPO");
+	struct timespec t0, t1;
+
+	if (!access(MARK, F_OK))
+		return;
+	ASSERT_NE(NULL, repo);
+	/* The module's pr_debug lines keep the rig's lifecycle count going. */
+	ASSERT_EQ(0, sh("mkdir -p /etc/modprobe.d " POLICY_D " && echo "
+			"'options vportx dyndbg=+p' >/etc/modprobe.d/vportx.conf"));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_EQ(0, sh("make -C %s install >/run/vportx-install.log 2>&1",
+			repo))
+		sh("tail -20 /run/vportx-install.log >&2");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	TH_LOG("make install took %ld s", (long)(t1.tv_sec - t0.tv_sec));
+	ASSERT_EQ(0, write_file(MARK, "1\n"));
+}
+
+/* Let udev finish with what it was told. */
+static void settle(void)
+{
+	sh("udevadm settle --timeout=30");
+}
+
+/* Have udev look at the data node of port @name again. */
+static int retrigger_node(const char *name)
+{
+	char path[64];
+	unsigned int n, m;
+
+	if (rig_port_path(name, path, sizeof(path)) < 0 ||
+	    sscanf(path, "/dev/vport%up%u", &n, &m) != 2)
+		return -1;
+	return sh("udevadm trigger --action=change --settle "
+		  "/sys/class/vportx/vportx%up%u", n, m);
+}
+
+/* Wait for @path to exist (or not): the ms it took, or -ETIMEDOUT. */
+static int wait_path(const char *path, int exists)
+{
+	struct timespec t0, t1;
+	int i;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < WAIT_MS / 10; i++) {
+		if ((access(path, F_OK) == 0) == exists) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			return (t1.tv_sec - t0.tv_sec) * 1000 +
+			       (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		}
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
+/* The data node the stock node of port @name is attached as, resolved. */
+static int expected_node(const char *name, char *node, size_t len)
+{
+	char path[64];
+	unsigned int n, m;
+	int ret = rig_port_path(name, path, sizeof(path));
+
+	if (ret < 0)
+		return ret;
+	if (sscanf(path, "/dev/vport%up%u", &n, &m) != 2)
+		return -EPROTO;
+	snprintf(node, len, "/dev/vportx%up%u", n, m);
+	return 0;
+}
+
+/* /dev/vportx/@link resolves to the data node of port @name. */
+static void expect_link(struct __test_metadata *_metadata, const char *link,
+			const char *name)
+{
+	char path[PATH_MAX], want[64], got[PATH_MAX];
+	int ms;
+
+	snprintf(path, sizeof(path), "/dev/vportx/%s", link);
+	ms = wait_path(path, 1);
+	ASSERT_LE(0, ms) TH_LOG("%s never appeared", path);
+	TH_LOG("%s after %d ms", path, ms);
+	ASSERT_EQ(0, expected_node(name, want, sizeof(want)));
+	ASSERT_NE(NULL, realpath(path, got));
+	EXPECT_STREQ(want, got);
+}
+
+/* Owner, group and permission bits of @path. */
+static void expect_perms(struct __test_metadata *_metadata, const char *path,
+			 uid_t uid, gid_t gid, mode_t mode)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s: %s", path, strerror(errno));
+	EXPECT_EQ(uid, st.st_uid) TH_LOG("%s", path);
+	EXPECT_EQ(gid, st.st_gid) TH_LOG("%s", path);
+	EXPECT_EQ(mode, st.st_mode & 07777) TH_LOG("%s", path);
+}
+
+FIXTURE(udev) {
+	int unused;
+};
+
+FIXTURE_SETUP(udev)
+{
+	installed(_metadata);
+}
+
+FIXTURE_TEARDOWN(udev)
+{
+}
+
+/* Every named port but the console and the rig's own (busy) result port. */
+TEST_F_TIMEOUT(udev, install_names_every_port, 600)
+{
+	const char *names[] = { "test.unix", "test.tcp", "test.udp",
+				"test.spare", "vportx.ctl", "many.00",
+				"many.15" };
+	char node[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *name = names[i];
+
+		expect_link(_metadata, name, name);
+		ASSERT_EQ(0, expected_node(name, node, sizeof(node)));
+		expect_perms(_metadata, node, 0, 0, 0600);
+	}
+	/* The console port's stock node refuses to open: not attached. */
+	settle();
+	EXPECT_NE(0, access("/dev/vportx/vportx.console", F_OK));
+}
+
+/* The port without a name is attached too, under by-path. */
+TEST_F_TIMEOUT(udev, unnamed_port_by_path, 600)
+{
+	char real[PATH_MAX], link[128], *pci, *end;
+	char stock[64], sys[96];
+
+	ASSERT_EQ(0, rig_port_path("", stock, sizeof(stock)));
+	snprintf(sys, sizeof(sys), "/sys/class/virtio-ports/%s",
+		 stock + strlen("/dev/"));
+	ASSERT_NE(NULL, realpath(sys, real));
+	/* .../0000:00:04.0/virtio1/virtio-ports/vport1p6 */
+	end = strstr(real, "/virtio");
+	ASSERT_NE(NULL, end);
+	*end = '\0';
+	pci = strrchr(real, '/') + 1;
+	snprintf(link, sizeof(link), "by-path/pci-%s-port%s", pci,
+		 strrchr(stock, 'p') + 1);
+	expect_link(_metadata, link, "");
+}
+
+/* Policy gives test.spare group dialout, 0660; a member may open it. */
+TEST_F_TIMEOUT(udev, policy_owner_group_mode, 600)
+{
+	struct group *dialout = getgrnam("dialout");
+	char node[64];
+	int status;
+	pid_t pid;
+
+	ASSERT_NE(NULL, dialout);
+	ASSERT_EQ(0, write_file(POLICY_D "/50-udev-test.conf",
+				"test.spare group=dialout mode=0660\n"));
+	ASSERT_EQ(0, retrigger_node("test.spare"));
+	ASSERT_EQ(0, expected_node("test.spare", node, sizeof(node)));
+	expect_perms(_metadata, node, 0, dialout->gr_gid, 0660);
+	expect_perms(_metadata, "/dev/vportx/test.spare", 0, dialout->gr_gid,
+		     0660);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		gid_t g = dialout->gr_gid;
+		int fd, code = 0;
+
+		if (setgroups(1, &g) || setgid(NOBODY) || setuid(NOBODY))
+			_exit(99);
+		fd = open("/dev/vportx/test.spare", O_RDWR);
+		if (fd < 0)
+			code |= 1;
+		close(fd);
+		if (open("/dev/vportx/test.unix", O_RDWR) >= 0 ||
+		    errno != EACCES)
+			code |= 2;
+		if (open("/dev/vportx-control", O_RDWR) >= 0 || errno != EACCES)
+			code |= 4;
+		_exit(code);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("1: own node refused, 2: other node opened, "
+		       "4: control opened, 99: no setuid");
+	unlink(POLICY_D "/50-udev-test.conf");
+	ASSERT_EQ(0, retrigger_node("test.spare"));
+	expect_perms(_metadata, node, 0, 0, 0600);
+}
+
+/* A hot-plugged port is attached and named, its name arriving after add. */
+TEST_F_TIMEOUT(udev, hotplug_named_late, 600)
+{
+	ASSERT_EQ(0, rig_ctl_ok("hotplug late.1 late.1 1 26"));
+	ASSERT_EQ(0, rig_wait_port("late.1", 1));
+	expect_link(_metadata, "late.1", "late.1");
+	ASSERT_EQ(0, rig_ctl_ok("unplug late.1"));
+	EXPECT_LE(0, wait_path("/dev/vportx/late.1", 0));
+}
+
+/* Bytes udev does not allow in a link name become '_'. */
+TEST_F_TIMEOUT(udev, odd_name_made_safe, 600)
+{
+	ASSERT_EQ(0, rig_ctl_ok("hotplug odd.1 odd/na*me?x 1 27"));
+	ASSERT_EQ(0, rig_wait_port("odd/na*me?x", 1));
+	expect_link(_metadata, "odd_na_me_x", "odd/na*me?x");
+	ASSERT_EQ(0, rig_ctl_ok("unplug odd.1"));
+	EXPECT_LE(0, wait_path("/dev/vportx/odd_na_me_x", 0));
+}
+
+/* Python's json module parses the list, and every entry matches sysfs. */
+static const char check_json[] =
+	"import json, os, sys\n"
+	"nodes = json.load(open('/run/vportx-list.json'))\n"
+	"assert isinstance(nodes, list) and nodes, 'empty list'\n"
+	"def attr(n, a):\n"
+	"    return open('/sys/class/vportx/%s/%s' % (n, a)).read().strip()\n"
+	"seen = set()\n"
+	"for e in nodes:\n"
+	"    n = os.path.basename(e['node'])\n"
+	"    seen.add(n)\n"
+	"    assert e['source'] == attr(n, 'source'), e\n"
+	"    assert e['hold'] == attr(n, 'hold'), e\n"
+	"    for k in ('open', 'tx_limit', 'tx_low', 'tx_queued', 'stalls'):\n"
+	"        assert e[k] == int(attr(n, k)), (k, e)\n"
+	"    assert e['host_connected'] in (True, False, None), e\n"
+	"    if e['name']:\n"
+	"        assert os.path.realpath(e['link']) == e['node'], e\n"
+	"assert seen == set(os.listdir('/sys/class/vportx')), seen\n"
+	"print('checked', len(nodes), 'nodes')\n";
+
+TEST_F_TIMEOUT(udev, list_json_matches_sysfs, 600)
+{
+	settle();
+	ASSERT_EQ(0, sh(VPORTXCTL " list --json >/run/vportx-list.json"));
+	ASSERT_EQ(0, write_file("/run/vportx-check.py", check_json));
+	EXPECT_EQ(0, sh("python3 /run/vportx-check.py >&2"));
+	EXPECT_EQ(0, sh(VPORTXCTL " status --json test.unix | python3 -c "
+			"'import json,sys; e = json.load(sys.stdin); "
+			"assert e[\"name\"] == \"test.unix\"' >&2"));
+}
+
+/* Exit codes like losetup: 0 done, 1 nothing to do, 2 error. */
+TEST_F_TIMEOUT(udev, exit_codes, 600)
+{
+	settle();
+	EXPECT_EQ(0, sh(VPORTXCTL " status test.tcp >/dev/null"));
+	EXPECT_EQ(0, sh(VPORTXCTL " detach /dev/vportx/test.tcp"));
+	EXPECT_EQ(1, sh(VPORTXCTL " detach test.tcp 2>/dev/null"));
+	EXPECT_EQ(1, sh(VPORTXCTL " status test.tcp 2>/dev/null"));
+	EXPECT_EQ(0, sh(VPORTXCTL " attach test.tcp | grep -q '^/dev/vportx'"));
+	EXPECT_EQ(2, sh(VPORTXCTL " attach test.tcp 2>/dev/null"));
+	EXPECT_EQ(2, sh(VPORTXCTL " status no.such.port 2>/dev/null"));
+	EXPECT_EQ(2, sh(VPORTXCTL " frobnicate 2>/run/vportx-err"));
+	EXPECT_EQ(0, sh("grep -qx 'vportxctl: frobnicate: unknown command' "
+			"/run/vportx-err"));
+	EXPECT_EQ(0, sh(VPORTXCTL " --help | grep -q '^usage: vportxctl'"));
+	EXPECT_EQ(0, sh("man -l /usr/local/share/man/man8/vportxctl.8 "
+			">/dev/null 2>&1 || test -s "
+			"/usr/local/share/man/man8/vportxctl.8"));
+}
+
+/* A garbage line: FILE:LINE, and the ports it matches are left alone. */
+TEST_F_TIMEOUT(udev, bad_policy_line_changes_nothing, 600)
+{
+	char node[64];
+
+	settle();
+	ASSERT_EQ(0, write_file(POLICY_D "/60-bad.conf",
+				"# a typo below\n"
+				"test.tcp group=dialout hold=sometimes mode=0666\n"));
+	EXPECT_EQ(2, sh(VPORTXCTL " policy >/dev/null 2>/run/vportx-err"));
+	EXPECT_EQ(0, sh("grep -q '^" POLICY_D "/60-bad.conf:2: ' "
+			"/run/vportx-err"))
+		sh("cat /run/vportx-err >&2");
+	/* The node keeps its permissions... */
+	ASSERT_EQ(0, retrigger_node("test.tcp"));
+	ASSERT_EQ(0, expected_node("test.tcp", node, sizeof(node)));
+	expect_perms(_metadata, node, 0, 0, 0600);
+	/* ...and a detached port is not attached again. */
+	EXPECT_EQ(0, sh(VPORTXCTL " detach test.tcp"));
+	EXPECT_EQ(2, sh(VPORTXCTL " udev-port test.tcp 2>/dev/null"));
+	EXPECT_NE(0, access(node, F_OK));
+	/* Other ports are not affected. */
+	EXPECT_EQ(0, retrigger_node("test.unix"));
+	EXPECT_EQ(0, access("/dev/vportx/test.unix", F_OK));
+	unlink(POLICY_D "/60-bad.conf");
+	EXPECT_EQ(0, sh(VPORTXCTL " udev-port test.tcp"));
+	expect_link(_metadata, "test.tcp", "test.tcp");
+}
+
+/* After rmmod, udev loads the module itself and attaches again. */
+TEST_F_TIMEOUT(udev, modprobe_and_attach_again, 600)
+{
+	settle();
+	EXPECT_EQ(0, sh("modinfo -n vportx | grep -q '/extra/'"));
+	ASSERT_EQ(0, sh(VPORTXCTL " detach --all"));
+	ASSERT_EQ(0, sh("rmmod vportx"));
+	EXPECT_NE(0, access("/dev/vportx-control", F_OK));
+	ASSERT_EQ(0, sh("udevadm trigger --action=add --settle "
+			"--subsystem-match=virtio-ports"));
+	EXPECT_EQ(0, access("/sys/module/vportx", F_OK));
+	expect_link(_metadata, "test.unix", "test.unix");
+}
+
+/* make uninstall takes every installed file away again. */
+TEST_F_TIMEOUT(udev, uninstall, 600)
+{
+	const char *repo = getenv("VPORTX_REPO");
+
+	ASSERT_EQ(0, sh("make -C %s uninstall >/run/vportx-uninstall.log 2>&1",
+			repo))
+		sh("tail -20 /run/vportx-uninstall.log >&2");
+	EXPECT_NE(0, access(VPORTXCTL, F_OK));
+	EXPECT_NE(0, access("/usr/local/lib/udev/rules.d/60-vportx.rules",
+			    F_OK));
+	EXPECT_NE(0, access("/usr/local/lib/vportx/policy.conf", F_OK));
+	EXPECT_NE(0, sh("modinfo -n vportx >/dev/null 2>&1"));
+	unlink(MARK);
+}
+
+TEST_HARNESS_MAIN
