@@ -261,14 +261,27 @@ TEST_F_TIMEOUT(udev, policy_owner_group_mode, 600)
 	expect_perms(_metadata, node, 0, 0, 0600);
 }
 
-/* A hot-plugged port is attached and named, its name arriving after add. */
+/*
+ * A hot-plugged port is attached and named, its name arriving after the
+ * add, with its policy's permissions from the start.
+ */
 TEST_F_TIMEOUT(udev, hotplug_named_late, 600)
 {
+	struct group *dialout = getgrnam("dialout");
+
+	ASSERT_NE(NULL, dialout);
+	ASSERT_EQ(0, write_file(POLICY_D "/50-late.conf",
+				"late.* hold=always group=dialout mode=0640\n"));
 	ASSERT_EQ(0, rig_ctl_ok("hotplug late.1 late.1 1 26"));
 	ASSERT_EQ(0, rig_wait_port("late.1", 1));
 	expect_link(_metadata, "late.1", "late.1");
+	expect_perms(_metadata, "/dev/vportx/late.1", 0, dialout->gr_gid,
+		     0640);
+	EXPECT_EQ(0, sh("grep -qx always /sys/class/vportx/$(basename "
+			"$(readlink /dev/vportx/late.1))/hold"));
 	ASSERT_EQ(0, rig_ctl_ok("unplug late.1"));
 	EXPECT_LE(0, wait_path("/dev/vportx/late.1", 0));
+	unlink(POLICY_D "/50-late.conf");
 }
 
 /* Bytes udev does not allow in a link name become '_'. */
