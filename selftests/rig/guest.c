@@ -240,6 +240,48 @@ int rig_ctl_ok(const char *fmt, ...)
 	return ret ? -EPROTO : 0;
 }
 
+/* Undo the peer's \xHH escapes of a heard piece, appending to @out. */
+static size_t unescape_into(const char *s, char *out, size_t room)
+{
+	unsigned int byte;
+	size_t n = 0;
+
+	while (*s && n < room) {
+		if (s[0] == '\\' && sscanf(s, "\\x%2x", &byte) == 1) {
+			out[n++] = (char)byte;
+			s += 4;
+		} else {
+			out[n++] = *s++;
+		}
+	}
+	return n;
+}
+
+ssize_t rig_talk(const char *id, const char *request, char *line, size_t len,
+		 int timeout_ms)
+{
+	char reply[RIG_REPLY_MAX];
+	unsigned long long want;
+	size_t got = 0, n;
+
+	if (rig_ctl(reply, sizeof(reply), "talk %s %s", id, request) ||
+	    rig_ctl(reply, sizeof(reply), "wait %s %d", id, timeout_ms) ||
+	    sscanf(reply, "heard %llu", &want) != 1)
+		return -EPROTO;
+	if (want >= len)
+		return -EMSGSIZE;
+	while (got < want) {
+		if (rig_ctl(reply, sizeof(reply), "heard %s %zu", id, got))
+			return -EPROTO;
+		n = unescape_into(reply, line + got, len - 1 - got);
+		if (!n)
+			return -EPROTO;
+		got += n;
+	}
+	line[got] = '\0';
+	return got;
+}
+
 int rig_wait_unread_zero(const char *id)
 {
 	char reply[RIG_REPLY_MAX];

@@ -38,6 +38,15 @@ int rig_ctl(char *reply, size_t len, const char *fmt, ...)
 /* rig_ctl that must succeed: 0 or -EPROTO (the reply goes to stderr). */
 int rig_ctl_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
+ * Send @request (the peer decodes \xHH escapes in it) and a newline to the
+ * host side of port @id, and collect the host side's answer up to its
+ * first newline into @line, NUL-terminated: its length, -EMSGSIZE if it
+ * does not fit, -EPROTO if the peer refused or nothing came within
+ * @timeout_ms. For line protocols such as qemu-guest-agent's.
+ */
+ssize_t rig_talk(const char *id, const char *request, char *line, size_t len,
+		 int timeout_ms);
+/*
  * Wait until QEMU has read every byte the peer wrote to port @id: QEMU
  * reads a socket only into buffers the guest posted, so then they are all
  * in the guest. -EPROTO when the peer refuses `stats`.

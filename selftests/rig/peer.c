@@ -51,6 +51,7 @@
 #define QMP_CMD_MAX	2048
 #define UDP_MAX		1024	/* largest datagram the peer sends */
 #define SOURCE_CHUNKS	16	/* pattern buffers written per wake-up */
+#define HEARD_CHUNK	56	/* bytes of a heard line per reply: 4x escaped */
 #define RETRY_MS	50
 #define START_MS	10000	/* connecting at start-up */
 #define HANDSHAKE_MS	1000	/* QMP greeting after a late connect */
@@ -73,7 +74,7 @@ enum backend { BE_UNIX, BE_TCP, BE_UDP };
 
 enum link { LINK_DOWN, LINK_RETRY, LINK_CONNECTING, LINK_UP };
 
-enum job_kind { JOB_NONE, JOB_SOURCE, JOB_SINK, JOB_ECHO };
+enum job_kind { JOB_NONE, JOB_SOURCE, JOB_SINK, JOB_ECHO, JOB_TALK };
 
 struct job {
 	enum job_kind kind;
@@ -922,6 +923,8 @@ static size_t data_want(struct port *p)
 		return 0;
 	if (j->kind == JOB_SINK)
 		return left < BUF_SIZE ? left : BUF_SIZE;
+	if (j->kind == JOB_TALK)
+		return buf_make_room(&p->in);
 	if (j->kind != JOB_ECHO)
 		return 0;
 	/* A datagram cannot be read in part: wait until all of out is free. */
@@ -949,6 +952,24 @@ static void echo_feed(struct port *p, const char *data, size_t n)
 {
 	buf_append(&p->out, data, n);
 	port_flush(p);
+}
+
+/* talk: collect the answer up to its newline, which ends the job. */
+static void talk_feed(struct port *p, const char *data, size_t n)
+{
+	const char *line;
+	size_t len;
+
+	buf_append(&p->in, data, n);
+	line = p->in.data + p->in.head;
+	len = buf_used(&p->in);
+	if (memchr(data, '\n', n)) {
+		len = (const char *)memchr(line, '\n', len) - line;
+		job_finish(p, "ok heard %zu %016" PRIx64, len,
+			   fnv64_update(FNV64_INIT, line, len));
+	} else if (!buf_make_room(&p->in)) {
+		job_finish(p, "err no newline in %zu bytes", len);
+	}
 }
 
 /* recv() gave n <= 0 on a stream, or n < 0 on udp. */
@@ -991,6 +1012,8 @@ static void data_read(struct port *p, short revents)
 	p->rx += n;
 	if (p->job.kind == JOB_SINK)
 		sink_feed(p, scratch, n);
+	else if (p->job.kind == JOB_TALK)
+		talk_feed(p, scratch, n);
 	else
 		echo_feed(p, scratch, n);
 }
@@ -1488,6 +1511,82 @@ static void cmd_echo(char **argv)
 	reply("ok");
 }
 
+/* Decode TEXT's \xHH escapes (and \\) in place: the byte count. */
+static size_t unescape(char *s)
+{
+	char *start = s, *out = s, hex[3] = { 0 };
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] == 'x' && isxdigit((unsigned char)s[2]) &&
+		    isxdigit((unsigned char)s[3])) {
+			memcpy(hex, s + 2, 2);
+			*out++ = (char)strtoul(hex, NULL, 16);
+			s += 4;
+		} else if (s[0] == '\\' && s[1] == '\\') {
+			*out++ = '\\';
+			s += 2;
+		} else {
+			*out++ = *s++;
+		}
+	}
+	return out - start;
+}
+
+/*
+ * talk ID TEXT: send TEXT, its \xHH escapes decoded, and a newline; then
+ * collect what the port answers up to its first newline. `wait` says
+ * "ok heard LEN HASH", `heard ID OFF` gives the line piece by piece.
+ */
+static void cmd_talk(char *line)
+{
+	char *id = line + strspn(line, " "), *text;
+	size_t n;
+	struct port *p;
+
+	text = id + strcspn(id, " ");
+	if (*text)
+		*text++ = '\0';
+	p = arg_job_port(id);
+	if (!p)
+		return;
+	n = unescape(text);
+	job_start(p, JOB_TALK, 0, 0);
+	buf_clear(&p->in);
+	if (!buf_append(&p->out, text, n) || !buf_append(&p->out, "\n", 1)) {
+		job_fail(p, "err request too long");
+		reply("err request too long");
+		return;
+	}
+	port_flush(p);
+	reply("ok");
+}
+
+/* heard ID OFF: up to HEARD_CHUNK bytes of the line from OFF, escaped. */
+static void cmd_heard(char **argv)
+{
+	struct port *p = arg_port(argv[1], true);
+	char out[HEARD_CHUNK * 4 + 1], *o = out;
+	const unsigned char *line;
+	uint64_t off, len, i;
+
+	if (!p || !arg_u64(argv[2], "OFF", &off))
+		return;
+	if (p->job.kind != JOB_TALK || !p->job.done ||
+	    sscanf(p->job.result, "ok heard %" SCNu64, &len) != 1) {
+		reply("err nothing heard on %s", p->id);
+		return;
+	}
+	line = (const unsigned char *)p->in.data + p->in.head;
+	for (i = off; i < len && i < off + HEARD_CHUNK; i++) {
+		if (line[i] >= 0x20 && line[i] < 0x7f && line[i] != '\\')
+			*o++ = line[i];
+		else
+			o += sprintf(o, "\\x%02x", line[i]);
+	}
+	*o = '\0';
+	reply("ok %s", out);
+}
+
 static void cmd_reset(char **argv)
 {
 	struct port *p = arg_port(argv[1], true);
@@ -1645,14 +1744,21 @@ static const struct command commands[] = {
 	{ "hotplug", " ID NAME DEVICE NR", 5, cmd_hotplug },
 	{ "unplug", " ID", 2, cmd_unplug },
 	{ "vserport", " ID", 2, cmd_vserport },
+	{ "heard", " ID OFF", 3, cmd_heard },
 };
 
 static void serve(char *line)
 {
 	char *argv[6];
-	int argc = split(line, argv, 5);
+	int argc;
 	size_t i;
 
+	/* talk's TEXT is the rest of the line, spaces and all. */
+	if (!strncmp(line, "talk ", 5)) {
+		cmd_talk(line + 5);
+		return;
+	}
+	argc = split(line, argv, 5);
 	if (!argc) {
 		reply("err empty request");
 		return;

@@ -7,8 +7,10 @@
  * names; unnamed ports under by-path; a user in the granted group opening
  * its node and no other; `vportxctl list --json` parsed by a real JSON
  * parser and compared with sysfs; exit codes; a bad policy line reported
- * as FILE:LINE and changing nothing; modprobe and automatic attach after
- * rmmod; `make uninstall`.
+ * as FILE:LINE and changing nothing; unmodified clients through
+ * /dev/vportx/NAME (qemu-guest-agent answering the host, cat and dd, a
+ * poll-driven newline-delimited JSON client); modprobe and automatic
+ * attach after rmmod; `make uninstall`.
  *
  * The first test to run installs (once per boot). Runs last of the suites:
  * from then on every port of the guest is attached.
@@ -26,8 +28,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+
 #include "kselftest_harness.h"
 #include "guest.h"
+#include "pattern.h"
+#include "xfer.h"
 
 #define VPORTXCTL "/usr/local/sbin/vportxctl"
 #define POLICY_D "/etc/vportx/policy.d"
@@ -170,8 +178,16 @@ FIXTURE_SETUP(udev)
 	installed(_metadata);
 }
 
+/* A test that failed half-way must not leave qemu-ga holding its node. */
+static pid_t qga_pid;
+
 FIXTURE_TEARDOWN(udev)
 {
+	if (qga_pid > 0) {
+		kill(qga_pid, SIGTERM);
+		waitpid(qga_pid, NULL, 0);
+		qga_pid = 0;
+	}
 }
 
 /* Every named port but the console and the rig's own (busy) result port. */
@@ -324,6 +340,251 @@ TEST_F_TIMEOUT(udev, list_json_matches_sysfs, 600)
 	EXPECT_EQ(0, sh(VPORTXCTL " status --json test.unix | python3 -c "
 			"'import json,sys; e = json.load(sys.stdin); "
 			"assert e[\"name\"] == \"test.unix\"' >&2"));
+}
+
+/* ---- unmodified clients through /dev/vportx/NAME ---- */
+
+#define QGA "org.qemu.guest_agent.0"
+#define QGA_LINK "/dev/vportx/" QGA
+#define QGA_FILE "/run/vportx-qga-file"
+#define ANSWER_MAX 65536
+
+/* sysfs attribute @attr of the node /dev/vportx/@link points to. */
+static int link_attr(const char *link, const char *attr, char *buf,
+		     size_t len)
+{
+	char node[PATH_MAX], path[PATH_MAX + 64];
+
+	if (!realpath(link, node))
+		return -errno;
+	snprintf(path, sizeof(path), "/sys/class/vportx/%s/%s",
+		 strrchr(node, '/') + 1, attr);
+	return rig_read_file(path, buf, len);
+}
+
+/* qemu-ga, as packaged, on the accelerated node; its pid once it has it open. */
+static pid_t start_qga(struct __test_metadata *_metadata)
+{
+	char open_count[16] = "";
+	pid_t pid;
+	int i;
+
+	ASSERT_LE(0, wait_path(QGA_LINK, 1));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		execl("/usr/sbin/qemu-ga", "qemu-ga", "-m", "virtio-serial",
+		      "-p", QGA_LINK, "-t", "/run", "-l", "/run/vportx-qga.log",
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < WAIT_MS / 10; i++) {
+		if (!link_attr(QGA_LINK, "open", open_count,
+			       sizeof(open_count)) && !strcmp(open_count, "1"))
+			return pid;
+		usleep(10000);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	ASSERT_STREQ("1", open_count) TH_LOG("qemu-ga never opened " QGA_LINK);
+	return -1;
+}
+
+/* One request to qemu-ga from the host; its answer must contain @want. */
+static void qga_ask(struct __test_metadata *_metadata, const char *request,
+		    const char *want, char *answer)
+{
+	ssize_t n = rig_talk("qga", request, answer, ANSWER_MAX, WAIT_MS);
+
+	ASSERT_LT(0, n) TH_LOG("%s: no answer (%zd)", request, n);
+	EXPECT_NE(NULL, strstr(answer, want))
+		TH_LOG("%s: %s", request, answer);
+}
+
+/* The handle in a guest-file-open answer, {"return": N}. */
+static long qga_handle(const char *answer)
+{
+	const char *r = strstr(answer, "\"return\":");
+
+	return r ? strtol(r + strlen("\"return\":"), NULL, 10) : -1;
+}
+
+/*
+ * qemu-guest-agent, unmodified, answers the host through the accelerated
+ * node (shared/seeds 004): sync, sync-delimited, ping, info, and a file
+ * written, sought, read back, flushed and closed, its content checked on
+ * both sides.
+ */
+TEST_F_TIMEOUT(udev, qemu_guest_agent, 600)
+{
+	char *answer = malloc(ANSWER_MAX), req[512], content[64] = "";
+	long h;
+	pid_t pid;
+
+	ASSERT_NE(NULL, answer);
+	unlink(QGA_FILE);
+	ASSERT_EQ(0, rig_ctl_ok("reset qga"));
+	pid = start_qga(_metadata);
+	qga_pid = pid;
+	qga_ask(_metadata, "{\"execute\":\"guest-sync\",\"arguments\":"
+		"{\"id\":4242}}", "\"return\": 4242", answer);
+	qga_ask(_metadata, "{\"execute\":\"guest-sync-delimited\","
+		"\"arguments\":{\"id\":77}}", "\"return\": 77", answer);
+	EXPECT_EQ('\xff', answer[0]) TH_LOG("no 0xff sentinel: %s", answer);
+	qga_ask(_metadata, "{\"execute\":\"guest-ping\"}", "\"return\": {}",
+		answer);
+	qga_ask(_metadata, "{\"execute\":\"guest-info\"}",
+		"\"name\": \"guest-file-open\"", answer);
+	EXPECT_NE(NULL, strstr(answer, "\"version\": \"")) TH_LOG("%s", answer);
+	qga_ask(_metadata, "{\"execute\":\"guest-file-open\",\"arguments\":"
+		"{\"path\":\"" QGA_FILE "\",\"mode\":\"w+\"}}", "\"return\": ",
+		answer);
+	h = qga_handle(answer);
+	ASSERT_LT(0, h) TH_LOG("%s", answer);
+	/* "hello vportx" */
+	snprintf(req, sizeof(req), "{\"execute\":\"guest-file-write\","
+		 "\"arguments\":{\"handle\":%ld,\"buf-b64\":"
+		 "\"aGVsbG8gdnBvcnR4\"}}", h);
+	qga_ask(_metadata, req, "\"count\": 12", answer);
+	snprintf(req, sizeof(req), "{\"execute\":\"guest-file-seek\","
+		 "\"arguments\":{\"handle\":%ld,\"offset\":0,\"whence\":\"set\"}}",
+		 h);
+	qga_ask(_metadata, req, "\"position\": 0", answer);
+	snprintf(req, sizeof(req), "{\"execute\":\"guest-file-read\","
+		 "\"arguments\":{\"handle\":%ld,\"count\":100}}", h);
+	qga_ask(_metadata, req, "\"buf-b64\": \"aGVsbG8gdnBvcnR4\"", answer);
+	EXPECT_NE(NULL, strstr(answer, "\"count\": 12")) TH_LOG("%s", answer);
+	snprintf(req, sizeof(req), "{\"execute\":\"guest-file-flush\","
+		 "\"arguments\":{\"handle\":%ld}}", h);
+	qga_ask(_metadata, req, "\"return\": {}", answer);
+	snprintf(req, sizeof(req), "{\"execute\":\"guest-file-close\","
+		 "\"arguments\":{\"handle\":%ld}}", h);
+	qga_ask(_metadata, req, "\"return\": {}", answer);
+	EXPECT_EQ(0, rig_read_file(QGA_FILE, content, sizeof(content)));
+	EXPECT_STREQ("hello vportx", content);
+	kill(pid, SIGTERM);
+	EXPECT_EQ(pid, waitpid(pid, NULL, 0));
+	qga_pid = 0;
+	free(answer);
+}
+
+/* @n bytes of pattern @seed in the file @path. */
+static int pattern_file(const char *path, size_t n, uint64_t seed)
+{
+	char *buf = malloc(n);
+	FILE *f = fopen(path, "w");
+	int ret = -EIO;
+
+	if (buf && f) {
+		pattern_fill(buf, n, seed, 0);
+		if (fwrite(buf, 1, n, f) == n)
+			ret = 0;
+	}
+	if (f && fclose(f))
+		ret = -EIO;
+	free(buf);
+	return ret;
+}
+
+/*
+ * The shell usage of shared/seeds 000 through /dev/vportx/NAME: cat and dd
+ * of a file into the node, 20 times in a row, checked by the host; the
+ * host's data read with cat until the host hangs up, md5 compared.
+ */
+TEST_F_TIMEOUT(udev, shell_cat_dd, 600)
+{
+	const size_t n = 3 << 20;
+	uint64_t hash = FNV64_INIT;
+	char *buf = malloc(n);
+	pid_t pid;
+	int i;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, pattern_file("/run/vportx-guest-file", n, 5100));
+	pattern_fill(buf, n, 5100, 0);
+	/* guest -> host: cat and dd in turn, 20 times, each one checked. */
+	hash = fnv64_update(hash, buf, n);
+	ASSERT_EQ(0, rig_ctl_ok("reset test.unix"));
+	for (i = 0; i < 20; i++) {
+		ASSERT_EQ(0, rig_ctl_ok("sink test.unix %zu 5100", n));
+		ASSERT_EQ(0, sh(i % 2 ? "cat /run/vportx-guest-file "
+				">/dev/vportx/test.unix" :
+				"dd if=/run/vportx-guest-file "
+				"of=/dev/vportx/test.unix bs=64k 2>/dev/null"));
+		rig_sink_check(_metadata, "test.unix", n, hash);
+	}
+	/* host -> guest: cat reads until the host hangs up, then EOF. */
+	unlink("/run/vportx-received-file");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(sh("cat /dev/vportx/test.unix "
+			 ">/run/vportx-received-file"));
+	ASSERT_EQ(0, wait_path("/run/vportx-received-file", 1) < 0);
+	usleep(300000);
+	ASSERT_EQ(0, rig_ctl_ok("source test.unix %zu 5100", n));
+	ASSERT_EQ(0, rig_ctl_ok("wait test.unix %d", RIG_JOB_MS));
+	ASSERT_EQ(0, rig_wait_unread_zero("test.unix"));
+	ASSERT_EQ(0, rig_ctl_ok("disconnect test.unix"));
+	EXPECT_EQ(pid, waitpid(pid, &i, 0));
+	EXPECT_TRUE(WIFEXITED(i) && WEXITSTATUS(i) == 0);
+	ASSERT_EQ(0, rig_ctl_ok("connect test.unix"));
+	EXPECT_EQ(0, sh("test \"$(md5sum </run/vportx-received-file)\" = "
+			"\"$(md5sum </run/vportx-guest-file)\""));
+	free(buf);
+}
+
+/*
+ * A newline-delimited JSON client like the agent of shared/seeds 003:
+ * non-blocking, poll-driven, requests pipelined, 10,000 request/answer
+ * pairs through the host's echo, every answer matched to its request.
+ */
+TEST_F_TIMEOUT(udev, ndjson_client, 600)
+{
+	const int total = 10000, window = 64;
+	char out[256], in[8192];
+	int fd, sent = 0, got = 0, have = 0, id;
+	struct pollfd pfd;
+
+	ASSERT_EQ(0, rig_ctl_ok("reset test.spare"));
+	ASSERT_EQ(0, rig_ctl_ok("echo test.spare"));
+	fd = open("/dev/vportx/test.spare", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, rig_wait_host(fd, WAIT_MS));
+	pfd.fd = fd;
+	while (got < total) {
+		pfd.events = POLLIN | (sent < total && sent - got < window ?
+				       POLLOUT : 0);
+		ASSERT_LT(0, poll(&pfd, 1, WAIT_MS)) TH_LOG("stuck at %d", got);
+		if (pfd.revents & POLLOUT) {
+			int len = snprintf(out, sizeof(out),
+					   "{\"id\":%d,\"execute\":\"ping\","
+					   "\"pad\":\"%0*d\"}\n", sent,
+					   sent % 100, 0);
+
+			if (write(fd, out, len) == len)
+				sent++;
+		}
+		if (pfd.revents & POLLIN) {
+			ssize_t n = read(fd, in + have, sizeof(in) - have - 1);
+			char *line = in, *nl;
+
+			ASSERT_LT(0, n) TH_LOG("%s", strerror(errno));
+			have += n;
+			in[have] = '\0';
+			while ((nl = strchr(line, '\n'))) {
+				ASSERT_EQ(1, sscanf(line, "{\"id\":%d,", &id));
+				ASSERT_EQ(got, id);
+				got++;
+				line = nl + 1;
+			}
+			have -= line - in;
+			memmove(in, line, have);
+		}
+	}
+	EXPECT_EQ(total, got);
+	close(fd);
+	rig_ctl_ok("reset test.spare");
 }
 
 /* Exit codes like losetup: 0 done, 1 nothing to do, 2 error. */
