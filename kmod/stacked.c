@@ -245,7 +245,12 @@ static void watch_work(struct work_struct *work)
 	vportx_node_port_state(st->node, !(mask & EPOLLHUP), mask == EPOLLHUP);
 }
 
-/* Under the port's wait queue lock, often in its interrupt handler. */
+/*
+ * Under the port's wait queue lock, often in its interrupt handler: once
+ * per element the host consumed while a writer streams. The watch work
+ * goes to the unbound workqueue, not to this CPU's, which is often the
+ * writer's.
+ */
 static int watch_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 		      void *key)
 {
@@ -254,7 +259,7 @@ static int watch_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 
 	wake_up_interruptible(&st->node->wq);
 	vportx_tx_kick(st->node);
-	schedule_work(&st->watch_work);
+	queue_work(vportx_wq, &st->watch_work);
 	return 0;
 }
 
@@ -273,7 +278,7 @@ static void watch_start(struct vportx_stacked *st)
 	st->watching = true;
 	atomic_set(&st->sigio_armed, 1);
 	vfs_poll(st->port, &st->pt);
-	schedule_work(&st->watch_work);
+	queue_work(vportx_wq, &st->watch_work);
 }
 
 /* After this, nothing runs on the port's behalf: it can be closed. */

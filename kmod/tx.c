@@ -54,10 +54,18 @@ static void tx_queue(struct vportx_node *node, unsigned long delay)
 	spin_unlock_irqrestore(&node->tx_run_lock, flags);
 }
 
-/* Any context: there may be bytes to push and room to push them to. */
+/*
+ * Any context: there may be bytes to push and room to push them to. Work
+ * that is pending has not started yet, so it will see them: nothing to do
+ * (that is the common case while a writer streams small writes).
+ */
 void vportx_tx_kick(struct vportx_node *node)
 {
-	if (READ_ONCE(node->txq.queued))
+	if (!READ_ONCE(node->txq.queued))
+		return;
+	/* Bytes queued before the look: pairs with the pending bit's clear. */
+	smp_mb();
+	if (!delayed_work_pending(&node->tx_work))
 		tx_queue(node, 0);
 }
 

@@ -86,6 +86,12 @@ static int attach_port(struct udev_device *port,
 	int fd, ret;
 
 	fd = devnode ? open(devnode, O_RDWR | O_CLOEXEC) : -1;
+	/* virtio_console keeps its console ports: their node says ENXIO. */
+	if (fd < 0 && errno == ENXIO) {
+		fprintf(stderr, "vportxctl: %s: a console port, not attached\n",
+			sysname);
+		return EXIT_NOTHING;
+	}
 	if (fd < 0)
 		return fail(sysname, devnode ? errno : ENODEV);
 	a.fd = fd;

@@ -598,6 +598,7 @@ TEST_F_TIMEOUT(udev, exit_codes, 600)
 	EXPECT_EQ(0, sh(VPORTXCTL " attach test.tcp | grep -q '^/dev/vportx'"));
 	EXPECT_EQ(2, sh(VPORTXCTL " attach test.tcp 2>/dev/null"));
 	EXPECT_EQ(2, sh(VPORTXCTL " status no.such.port 2>/dev/null"));
+	EXPECT_EQ(1, sh(VPORTXCTL " attach vportx.console 2>/dev/null"));
 	EXPECT_EQ(2, sh(VPORTXCTL " frobnicate 2>/run/vportx-err"));
 	EXPECT_EQ(0, sh("grep -qx 'vportxctl: frobnicate: unknown command' "
 			"/run/vportx-err"));
