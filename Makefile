@@ -19,7 +19,7 @@ export KVER BUILD
 
 .PHONY: all module userspace selftests deps check demo install uninstall \
 	style clean check-run demo-run check-rig dkms-install dkms-uninstall \
-	check-dkms fuzz
+	check-dkms fuzz bench bench-run
 
 all: module userspace selftests
 
@@ -78,6 +78,15 @@ demo: deps
 
 demo-run: all
 	selftests/rig/run --demo
+
+# stock /dev/vportNpM against /dev/vportxNpM in one guest boot; the table,
+# build/bench/results.csv and chart.svg (Documentation/performance.rst).
+bench: deps
+	$(MAKE) bench-run
+
+bench-run: all
+	$(MAKE) -C selftests/bench
+	selftests/rig/run --bench
 
 # The module and its UAPI with --strict; user space without it (--strict
 # wants kernel-only helpers such as BIT() and u8).

@@ -1,0 +1,1251 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `make bench`, inside the guest: the same workloads on the stock node
+ * /dev/vportNpM and on the vportx node /dev/vportxNpM of the same port,
+ * runs alternated stock/vportx, every transfer checked end to end by the
+ * host peer (count, pattern and FNV-1a 64 checksum). Ceilings of this
+ * guest come first. Raw results go to stdout, one line each:
+ *
+ *	result WORKLOAD NODE RUN METRIC VALUE UNIT
+ *
+ * NODE is stock, vportx or - (ceilings); VALUE is a number, or an errno
+ * name for a path that is not there. Any failed check prints a line
+ * starting with FAIL and exits 1: no number is ever printed for a broken
+ * transfer. The last line is `bench-done`. selftests/bench/report turns
+ * the lines into a table; Documentation/performance.rst says what each
+ * workload measures.
+ *
+ * Each workload runs a warm-up pair first (checked, not reported), then
+ * cfg.runs runs per node, stock and vportx alternated.
+ *
+ * Options: -f LIST, comma-separated: `quick` (small sizes, 2 runs each,
+ * for trying the rig out) and/or workload names or parts of them (only
+ * those run; the ceilings always do). -r RUNS overrides the runs per node.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/vportx.h>
+
+#include "guest.h"
+#include "pattern.h"
+#include "vportx_util.h"
+
+#define CTL_PATH "/dev/" VPORTX_CONTROL_NAME
+#define MAIN_PORT "test.unix"
+#define FLOOD_PORT "test.spare"
+#define MANY 16
+#define HOST_WAIT_MS 10000
+#define JOB_MS 600000		/* how long the peer may take for one job */
+#define MIB (1UL << 20)
+#define GIB (1ULL << 30)
+
+/* Seeds of the pattern streams: one per kind of transfer. */
+#define SEED_BULK 7000
+#define SEED_MSG 7100		/* + message size */
+#define SEED_PING 7200
+#define SEED_FLOOD 7300
+
+enum node_kind { STOCK, VPORTX, NKINDS };
+static const char *const kind_name[NKINDS] = { "stock", "vportx" };
+
+/* Sizes; `quick` divides them. */
+static struct {
+	int runs;		/* runs per node and workload */
+	size_t msgs;		/* messages per run */
+	size_t bulk;		/* bytes per bulk run */
+	size_t null_writes;	/* writes per /dev/null ceiling run */
+	size_t pings;		/* round trips per ping-pong run */
+	size_t flood_seg;	/* bytes per flood sink */
+	int mem_rounds;		/* attach/detach rounds of the memory workload */
+} cfg = {
+	.runs = 7,
+	.msgs = 50000,
+	.bulk = 64 * MIB,
+	.null_writes = 200000,
+	.pings = 5000,
+	.flood_seg = 16 * MIB,
+	.mem_rounds = 5,
+};
+
+static const size_t msg_sizes[] = { 64, 256, 1024 };
+#define NMSG (sizeof(msg_sizes) / sizeof(msg_sizes[0]))
+
+static char filters[16][32];
+static int nfilters;
+
+/* The control device, and the ports as attached to vportx. */
+static int ctl = -1;
+static struct vportx_attach main_a, flood_a;
+static int main_attached, flood_attached;
+static struct vportx_attach many_a[MANY];
+static int many_attached[MANY];
+static pid_t main_pid;
+
+/* Pre-generated pattern data and its checksums. */
+static char *bulk_buf;		/* cfg.bulk bytes of SEED_BULK */
+static uint64_t bulk_hash;
+static char *recv_buf;		/* host->guest lands here */
+static char *msg_buf[NMSG];	/* cfg.msgs * size bytes of SEED_MSG + size */
+static uint64_t msg_hash[NMSG];
+static char *ping_buf;		/* cfg.pings * 64 bytes of SEED_PING */
+static char *flood_buf;		/* cfg.flood_seg bytes of SEED_FLOOD */
+static uint64_t flood_hash;
+static const char *shm_file = "/dev/shm/vportx-bench.dat";
+static double *rtt;		/* round trips of one ping-pong run, in us */
+
+static void cleanup(void);
+
+static void __attribute__((format(printf, 1, 2), noreturn))
+fail(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	printf("FAIL %s\n", msg);
+	fflush(stdout);
+	if (getpid() == main_pid)
+		cleanup();
+	_exit(1);
+}
+
+static void __attribute__((format(printf, 1, 2))) info(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static void result(const char *wl, const char *node, int run,
+		   const char *metric, double value, const char *unit)
+{
+	if (!run)
+		return;		/* the warm-up run */
+	printf("result %s %s %d %s %.6g %s\n", wl, node, run, metric, value,
+	       unit);
+	fflush(stdout);
+}
+
+static void result_str(const char *wl, const char *node, const char *metric,
+		       const char *value)
+{
+	printf("result %s %s 0 %s %s -\n", wl, node, metric, value);
+	fflush(stdout);
+}
+
+static int wanted(const char *wl)
+{
+	int i;
+
+	if (!nfilters)
+		return 1;
+	for (i = 0; i < nfilters; i++)
+		if (strstr(wl, filters[i]))
+			return 1;
+	return 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (!p)
+		fail("out of memory (%zu bytes)", n);
+	/* Touch every page now, not in a timed loop. */
+	memset(p, 0, n);
+	return p;
+}
+
+static char *pattern_alloc(size_t n, uint64_t seed, uint64_t *hash)
+{
+	char *p = xmalloc(n);
+
+	pattern_fill(p, n, seed, 0);
+	if (hash)
+		*hash = fnv64_update(FNV64_INIT, p, n);
+	return p;
+}
+
+static const char *errname(int err)
+{
+	const char *s = strerrorname_np(err);
+
+	return s ? s : "E?";
+}
+
+/* ---- CPU accounting ---- */
+
+#define MAX_CPUS 8
+
+struct cpu_mark {
+	double t;
+	double proc;			/* this process: utime + stime, s */
+	unsigned long long busy;	/* /proc/stat: every CPU, ticks */
+	unsigned long long cpu[MAX_CPUS];	/* each CPU's, ticks */
+};
+
+/* Busy ticks of the "cpu" line (all) and of cpu0, cpu1... of /proc/stat. */
+static void stat_busy(struct cpu_mark *m)
+{
+	unsigned long long v[8];
+	char line[512], name[16];
+	FILE *f = fopen("/proc/stat", "r");
+	int n, i = -1;
+
+	if (!f)
+		fail("/proc/stat: %s", strerror(errno));
+	memset(m->cpu, 0, sizeof(m->cpu));
+	while (fgets(line, sizeof(line), f) && !strncmp(line, "cpu", 3)) {
+		n = sscanf(line, "%15s %llu %llu %llu %llu %llu %llu %llu %llu",
+			   name, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+			   &v[6], &v[7]);
+		if (n != 9)
+			fail("/proc/stat: unexpected format");
+		/* user nice system [idle iowait] irq softirq steal */
+		v[0] += v[1] + v[2] + v[5] + v[6] + v[7];
+		if (i < 0)
+			m->busy = v[0];
+		else if (i < MAX_CPUS)
+			m->cpu[i] = v[0];
+		i++;
+	}
+	fclose(f);
+	if (i < 1)
+		fail("/proc/stat: no cpu lines");
+}
+
+static void cpu_mark(struct cpu_mark *m)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	m->proc = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		  ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	stat_busy(m);
+	m->t = now();
+}
+
+/* Share of the guest's CPUs busy between @a and @b, in percent. */
+static double busy_pct(const struct cpu_mark *a, const struct cpu_mark *b)
+{
+	return 100.0 * (b->busy - a->busy) / sysconf(_SC_CLK_TCK) /
+	       (b->t - a->t) / sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+/* The busiest vCPU between @a and @b, in percent of that one vCPU. */
+static double busy_max_pct(const struct cpu_mark *a, const struct cpu_mark *b)
+{
+	unsigned long long max = 0;
+	int i;
+
+	for (i = 0; i < MAX_CPUS; i++)
+		if (b->cpu[i] - a->cpu[i] > max)
+			max = b->cpu[i] - a->cpu[i];
+	return 100.0 * max / sysconf(_SC_CLK_TCK) / (b->t - a->t);
+}
+
+/* Both busy figures of the run between @a and @b. */
+static void busy_results(const char *wl, const char *node, int run,
+			 const struct cpu_mark *a, const struct cpu_mark *b)
+{
+	result(wl, node, run, "guest_busy", busy_pct(a, b), "%");
+	result(wl, node, run, "vcpu_max_busy", busy_max_pct(a, b), "%");
+}
+
+/* CPU seconds per GiB moved between @a and @b: the process and the guest. */
+static void cpu_results(const char *wl, const char *node, int run,
+			const struct cpu_mark *a, const struct cpu_mark *b,
+			size_t bytes)
+{
+	double gib = (double)bytes / GIB;
+	double hz = sysconf(_SC_CLK_TCK);
+
+	result(wl, node, run, "cpu_proc", (b->proc - a->proc) / gib, "s/GiB");
+	result(wl, node, run, "cpu_guest", (b->busy - a->busy) / hz / gib,
+	       "s/GiB");
+}
+
+/* The vportx node's TX counters, to tell coalescing and stalls. */
+struct tx_mark {
+	long long pushes, bytes, stalls;
+};
+
+static void tx_mark_of(enum node_kind k, const struct vportx_attach *a,
+		       struct tx_mark *m)
+{
+	if (k != VPORTX)
+		return;
+	m->pushes = vportx_node_counter(a, "tx_pushes");
+	m->bytes = vportx_node_counter(a, "tx_bytes");
+	m->stalls = vportx_node_counter(a, "stalls");
+	if (m->pushes < 0 || m->bytes < 0 || m->stalls < 0)
+		fail("vportx sysfs counters unreadable");
+}
+
+static void tx_mark(enum node_kind k, struct tx_mark *m)
+{
+	tx_mark_of(k, &main_a, m);
+}
+
+static void tx_results_as(const char *wl, const char *prefix,
+			  enum node_kind k, int run, const struct tx_mark *a,
+			  const struct tx_mark *b)
+{
+	long long pushes = b->pushes - a->pushes;
+	char name[64];
+
+	if (k != VPORTX)
+		return;
+	snprintf(name, sizeof(name), "%spush_size", prefix);
+	if (pushes > 0)
+		result(wl, "vportx", run, name,
+		       (double)(b->bytes - a->bytes) / pushes / 1024,
+		       "KiB/push");
+	snprintf(name, sizeof(name), "%sstalls", prefix);
+	result(wl, "vportx", run, name, b->stalls - a->stalls, "writes");
+}
+
+static void tx_results(const char *wl, enum node_kind k, int run,
+		       const struct tx_mark *a, const struct tx_mark *b)
+{
+	tx_results_as(wl, "", k, run, a, b);
+}
+
+/* ---- the host peer ---- */
+
+static void ctl_ok(const char *what, int ret)
+{
+	if (ret)
+		fail("peer refused: %s", what);
+}
+
+#define CTL(...) do {							\
+		char _req[RIG_REPLY_MAX];				\
+		snprintf(_req, sizeof(_req), __VA_ARGS__);		\
+		ctl_ok(_req, rig_ctl_ok("%s", _req));			\
+	} while (0)
+
+/* The peer's verdict on a sink of @n bytes whose checksum is @hash. */
+static void sink_check(const char *id, size_t n, uint64_t hash)
+{
+	char reply[RIG_REPLY_MAX];
+	unsigned long long got;
+	uint64_t h;
+	long long bad;
+	int ret = rig_ctl(reply, sizeof(reply), "wait %s %d", id, JOB_MS);
+
+	if (ret)
+		fail("wait %s: %s", id, ret < 0 ? strerror(-ret) : reply);
+	if (rig_parse_sunk(reply, &got, &h, &bad))
+		fail("wait %s: unexpected reply: %s", id, reply);
+	if (got != n || bad != -1 || h != hash)
+		fail("%s: host received %llu of %zu bytes, first bad byte %lld, "
+		     "fnv64 %016" PRIx64 " (sent %016" PRIx64 ")", id, got, n,
+		     bad, h, hash);
+}
+
+/* The peer's verdict on a source of @n bytes. */
+static void source_check(const char *id, size_t n)
+{
+	char reply[RIG_REPLY_MAX], expect[64];
+	int ret = rig_ctl(reply, sizeof(reply), "wait %s %d", id, JOB_MS);
+
+	snprintf(expect, sizeof(expect), "sent %zu", n);
+	if (ret || strcmp(reply, expect))
+		fail("wait %s: %s (expected %s)", id,
+		     ret < 0 ? strerror(-ret) : reply, expect);
+}
+
+/* ---- nodes ---- */
+
+static int open_node(enum node_kind k, const char *id,
+		     const struct vportx_attach *a)
+{
+	int fd;
+
+	if (k == STOCK)
+		fd = rig_port_open_host(id, O_RDWR, HOST_WAIT_MS);
+	else
+		fd = vportx_open_node_host(a, HOST_WAIT_MS);
+	if (fd < 0)
+		fail("open %s node of %s: %s", kind_name[k], id,
+		     strerror(-fd));
+	return fd;
+}
+
+static void attach(const char *id, struct vportx_attach *a, int *attached)
+{
+	int ret = vportx_attach_port(ctl, id, VPORTX_HOLD_OPEN, a);
+
+	if (ret)
+		fail("attach %s: %s", id, strerror(-ret));
+	*attached = 1;
+}
+
+static void detach(const char *id, struct vportx_attach *a, int *attached)
+{
+	int ret;
+
+	if (!*attached)
+		return;
+	ret = vportx_detach_minor(ctl, a->minor);
+	*attached = 0;
+	if (ret)
+		fail("detach %s: %s", id, strerror(-ret));
+}
+
+static void cleanup(void)
+{
+	char id[16];
+	int i;
+
+	/* fail() may come back here through detach: do each once. */
+	if (main_attached)
+		vportx_detach_minor(ctl, main_a.minor);
+	if (flood_attached)
+		vportx_detach_minor(ctl, flood_a.minor);
+	main_attached = flood_attached = 0;
+	for (i = 0; i < MANY; i++) {
+		snprintf(id, sizeof(id), "many.%02d", i);
+		if (many_attached[i])
+			vportx_release_port(ctl, id);
+		many_attached[i] = 0;
+	}
+	unlink(shm_file);
+}
+
+static void write_all(int fd, const char *buf, size_t len, size_t chunk,
+		      const char *what)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len < chunk ? len : chunk);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fail("%s: write: %s", what, n ? strerror(errno) : "0");
+		buf += n;
+		len -= n;
+	}
+}
+
+static void read_exact(int fd, char *buf, size_t len, size_t chunk,
+		       const char *what)
+{
+	while (len) {
+		ssize_t n = read(fd, buf, len < chunk ? len : chunk);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fail("%s: read: %s", what, n ? strerror(errno) : "EOF");
+		buf += n;
+		len -= n;
+	}
+}
+
+/* fsync() on vportx: every byte is the port's. The stock node has none. */
+static void drain(enum node_kind k, int fd, const char *what)
+{
+	if (k == VPORTX && fsync(fd))
+		fail("%s: fsync: %s", what, strerror(errno));
+}
+
+static void reset_ports(void)
+{
+	CTL("reset %s", MAIN_PORT);
+	CTL("reset %s", FLOOD_PORT);
+}
+
+/* ---- ceilings ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of the sorted @v. */
+static double pct(const double *v, size_t n, int p)
+{
+	size_t r = (n * p + 99) / 100;
+
+	return v[r ? r - 1 : 0];
+}
+
+/*
+ * The kernel's own copy: read() of a tmpfs file in the page cache into
+ * @dst, 1 MiB at a time, is one copy_to_user per byte and nothing else.
+ */
+static double kcopy(char *dst)
+{
+	int fd = open(shm_file, O_RDONLY | O_CLOEXEC);
+	double t0, t1;
+
+	if (fd < 0)
+		fail("%s: %s", shm_file, strerror(errno));
+	t0 = now();
+	read_exact(fd, dst, cfg.bulk, MIB, shm_file);
+	t1 = now();
+	close(fd);
+	if (memcmp(dst, bulk_buf, cfg.bulk))
+		fail("kernel copy ceiling: the file differs");
+	return cfg.bulk / (t1 - t0) / 1e6;
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+	int i;
+
+	CPU_ZERO(&set);
+	for (i = 0; i < CPU_SETSIZE; i++)
+		if (cpu < 0 || i == cpu)
+			CPU_SET(i, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * The latency floor: 64-byte round trips over two pipes between this
+ * process on vCPU 0 and a child echoing on vCPU 1, two cross-CPU wake-ups
+ * each. The median in us.
+ */
+static double wakeup_p50(void)
+{
+	int ab[2], ba[2], status;
+	char msg[64] = { 0 };
+	size_t i;
+	pid_t pid;
+
+	if (pipe(ab) || pipe(ba))
+		fail("pipe: %s", strerror(errno));
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		fail("fork: %s", strerror(errno));
+	if (!pid) {
+		pin(1);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(ab[1]);
+		close(ba[0]);
+		while (read(ab[0], msg, sizeof(msg)) == sizeof(msg))
+			if (write(ba[1], msg, sizeof(msg)) != sizeof(msg))
+				_exit(1);
+		_exit(0);
+	}
+	/* Each side keeps only its own ends: EOF, not a hang, if one goes. */
+	close(ab[0]);
+	close(ba[1]);
+	pin(0);
+	for (i = 0; i < cfg.pings; i++) {
+		double t0 = now();
+
+		write_all(ab[1], msg, sizeof(msg), sizeof(msg), "pipe");
+		read_exact(ba[0], msg, sizeof(msg), sizeof(msg), "pipe");
+		rtt[i] = (now() - t0) * 1e6;
+	}
+	close(ab[1]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		fail("pipe ping-pong: the echo child failed");
+	close(ba[0]);
+	pin(-1);
+	qsort(rtt, cfg.pings, sizeof(*rtt), cmp_double);
+	return pct(rtt, cfg.pings, 50);
+}
+
+static void ceilings(void)
+{
+	char buf[256];
+	int run, fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	char *dst = xmalloc(cfg.bulk);
+
+	if (fd < 0)
+		fail("/dev/null: %s", strerror(errno));
+	memset(buf, 'x', sizeof(buf));
+	for (run = 0; run <= cfg.runs; run++) {
+		double t0, t1;
+		size_t i, off;
+
+		t0 = now();
+		for (i = 0; i < cfg.null_writes; i++)
+			if (write(fd, buf, sizeof(buf)) != sizeof(buf))
+				fail("/dev/null: %s", strerror(errno));
+		t1 = now();
+		result("ceiling_syscall", "-", run, "rate",
+		       cfg.null_writes / (t1 - t0), "syscalls/s");
+
+		t0 = now();
+		for (off = 0; off < cfg.bulk; off += MIB)
+			memcpy(dst + off, bulk_buf + off, MIB);
+		t1 = now();
+		if (memcmp(dst, bulk_buf, cfg.bulk))
+			fail("memcpy ceiling: copy differs");
+		result("ceiling_memcpy", "-", run, "bw",
+		       cfg.bulk / (t1 - t0) / 1e6, "MB/s");
+		result("ceiling_kcopy", "-", run, "bw", kcopy(dst), "MB/s");
+		result("ceiling_wakeup", "-", run, "p50", wakeup_p50(), "us");
+	}
+	close(fd);
+	free(dst);
+}
+
+/* ---- guest -> host ---- */
+
+/*
+ * @n messages of @size bytes, one write() each: time to the last write
+ * (stock) or to fsync() (vportx), and to the host having them all.
+ */
+static void msg_run(enum node_kind k, int run, int si)
+{
+	size_t size = msg_sizes[si], total = cfg.msgs * size, i;
+	const char *p = msg_buf[si];
+	struct cpu_mark a, b;
+	struct tx_mark ta, tb;
+	char wl[32];
+	double t0, t1, t2;
+	int fd;
+
+	snprintf(wl, sizeof(wl), "msg%zu", size);
+	reset_ports();
+	CTL("sink %s %zu %zu", MAIN_PORT, total, (size_t)SEED_MSG + size);
+	fd = open_node(k, MAIN_PORT, &main_a);
+	tx_mark(k, &ta);
+	cpu_mark(&a);
+	t0 = a.t;
+	for (i = 0; i < cfg.msgs; i++, p += size) {
+		ssize_t n = write(fd, p, size);
+
+		if (n != (ssize_t)size) {
+			if (n < 0 && errno != EINTR)
+				fail("%s: write: %s", wl, strerror(errno));
+			write_all(fd, p + (n > 0 ? n : 0),
+				  size - (n > 0 ? n : 0), size, wl);
+		}
+	}
+	drain(k, fd, wl);
+	t1 = now();
+	sink_check(MAIN_PORT, total, msg_hash[si]);
+	cpu_mark(&b);
+	t2 = b.t;
+	tx_mark(k, &tb);
+	close(fd);
+	result(wl, kind_name[k], run, "guest_rate", cfg.msgs / (t1 - t0),
+	       "msgs/s");
+	result(wl, kind_name[k], run, "host_rate", cfg.msgs / (t2 - t0),
+	       "msgs/s");
+	busy_results(wl, kind_name[k], run, &a, &b);
+	result(wl, kind_name[k], run, "cpu_proc_us",
+	       (b.proc - a.proc) / cfg.msgs * 1e6, "us/msg");
+	tx_results(wl, k, run, &ta, &tb);
+}
+
+enum bulk_way { BY_WRITE, BY_VMSPLICE, BY_SENDFILE };
+
+static void vmsplice_all(int fd, const char *buf, size_t len)
+{
+	size_t done = 0;
+	int p[2];
+
+	if (pipe(p))
+		fail("pipe: %s", strerror(errno));
+	while (done < len) {
+		struct iovec iov = { .iov_base = (char *)buf + done,
+				     .iov_len = len - done };
+		ssize_t in = vmsplice(p[1], &iov, 1, 0);
+
+		if (in <= 0)
+			fail("vmsplice: %s", in ? strerror(errno) : "0");
+		while (in > 0) {
+			ssize_t out = splice(p[0], NULL, fd, NULL, in, 0);
+
+			if (out < 0 && errno == EINTR)
+				continue;
+			if (out <= 0)
+				fail("splice into the node: %s",
+				     out ? strerror(errno) : "0");
+			in -= out;
+			done += out;
+		}
+	}
+	close(p[0]);
+	close(p[1]);
+}
+
+static void sendfile_all(int fd, size_t len)
+{
+	int file = open(shm_file, O_RDONLY | O_CLOEXEC);
+	off_t off = 0;
+
+	if (file < 0)
+		fail("%s: %s", shm_file, strerror(errno));
+	while ((size_t)off < len) {
+		ssize_t n = sendfile(fd, file, &off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fail("sendfile: %s", n ? strerror(errno) : "0");
+	}
+	close(file);
+}
+
+/* cfg.bulk bytes out by write() of 1 MiB, vmsplice+splice or sendfile. */
+static void bulk_out_run(enum node_kind k, int run, enum bulk_way way)
+{
+	static const char *const names[] = { "bulk_write", "vmsplice",
+					     "sendfile" };
+	const char *wl = names[way];
+	struct cpu_mark a, b;
+	struct tx_mark ta, tb;
+	double t1;
+	int fd;
+
+	reset_ports();
+	CTL("sink %s %zu %d", MAIN_PORT, cfg.bulk, SEED_BULK);
+	fd = open_node(k, MAIN_PORT, &main_a);
+	tx_mark(k, &ta);
+	cpu_mark(&a);
+	if (way == BY_WRITE)
+		write_all(fd, bulk_buf, cfg.bulk, MIB, wl);
+	else if (way == BY_VMSPLICE)
+		vmsplice_all(fd, bulk_buf, cfg.bulk);
+	else
+		sendfile_all(fd, cfg.bulk);
+	drain(k, fd, wl);
+	t1 = now();
+	sink_check(MAIN_PORT, cfg.bulk, bulk_hash);
+	cpu_mark(&b);
+	tx_mark(k, &tb);
+	close(fd);
+	result(wl, kind_name[k], run, "guest_bw", cfg.bulk / (t1 - a.t) / 1e6,
+	       "MB/s");
+	result(wl, kind_name[k], run, "host_bw", cfg.bulk / (b.t - a.t) / 1e6,
+	       "MB/s");
+	busy_results(wl, kind_name[k], run, &a, &b);
+	cpu_results(wl, kind_name[k], run, &a, &b, cfg.bulk);
+	if (way == BY_WRITE)
+		tx_results(wl, k, run, &ta, &tb);
+}
+
+/* ---- host -> guest ---- */
+
+/* cfg.bulk bytes in with read()s of 1 MiB, checked once all are in. */
+static void bulk_in_run(enum node_kind k, int run)
+{
+	const char *wl = "bulk_read";
+	struct cpu_mark a, b;
+	int fd;
+
+	reset_ports();
+	memset(recv_buf, 0, cfg.bulk);
+	fd = open_node(k, MAIN_PORT, &main_a);
+	cpu_mark(&a);
+	CTL("source %s %zu %d", MAIN_PORT, cfg.bulk, SEED_BULK);
+	read_exact(fd, recv_buf, cfg.bulk, MIB, wl);
+	cpu_mark(&b);
+	source_check(MAIN_PORT, cfg.bulk);
+	close(fd);
+	if (memcmp(recv_buf, bulk_buf, cfg.bulk)) {
+		int64_t bad = pattern_check(recv_buf, cfg.bulk, SEED_BULK, 0);
+
+		fail("%s %s: byte %" PRId64 " differs from the pattern", wl,
+		     kind_name[k], bad);
+	}
+	if (fnv64_update(FNV64_INIT, recv_buf, cfg.bulk) != bulk_hash)
+		fail("%s %s: checksum differs", wl, kind_name[k]);
+	result(wl, kind_name[k], run, "bw", cfg.bulk / (b.t - a.t) / 1e6,
+	       "MB/s");
+	busy_results(wl, kind_name[k], run, &a, &b);
+	cpu_results(wl, kind_name[k], run, &a, &b, cfg.bulk);
+}
+
+/*
+ * splice() out of the node: neither node has splice_read today. Report
+ * the errno; should one ever have it, measure it like bulk_read.
+ */
+static void splice_in(enum node_kind k, int run, int *supported)
+{
+	const char *wl = "splice_read";
+	size_t done = 0;
+	struct cpu_mark a, b;
+	int fd, p[2];
+
+	reset_ports();
+	fd = open_node(k, MAIN_PORT, &main_a);
+	if (pipe2(p, O_CLOEXEC))
+		fail("pipe: %s", strerror(errno));
+	fcntl(p[1], F_SETPIPE_SZ, (int)MIB);
+	if (*supported < 0) {
+		ssize_t n = splice(fd, NULL, p[1], NULL, 4096,
+				   SPLICE_F_NONBLOCK);
+
+		*supported = n >= 0 || errno == EAGAIN;
+		if (!*supported) {
+			result_str(wl, kind_name[k], "errno", errname(errno));
+			info("%s: splice from the %s node: %s", wl,
+			     kind_name[k], strerror(errno));
+		}
+	}
+	if (!*supported)
+		goto out;
+	memset(recv_buf, 0, cfg.bulk);
+	cpu_mark(&a);
+	CTL("source %s %zu %d", MAIN_PORT, cfg.bulk, SEED_BULK);
+	while (done < cfg.bulk) {
+		ssize_t n = splice(fd, NULL, p[1], NULL, cfg.bulk - done, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fail("%s: splice: %s", wl, n ? strerror(errno) : "EOF");
+		read_exact(p[0], recv_buf + done, n, n, wl);
+		done += n;
+	}
+	cpu_mark(&b);
+	source_check(MAIN_PORT, cfg.bulk);
+	if (memcmp(recv_buf, bulk_buf, cfg.bulk))
+		fail("%s %s: data differs from the pattern", wl, kind_name[k]);
+	result(wl, kind_name[k], run, "bw", cfg.bulk / (b.t - a.t) / 1e6,
+	       "MB/s");
+out:
+	close(p[0]);
+	close(p[1]);
+	close(fd);
+}
+
+/* ---- latency ---- */
+
+/*
+ * @n 64-byte round trips through the peer's echo, each timed into rtt[]
+ * and compared with what was sent.
+ */
+static void ping_pong(int fd, size_t n)
+{
+	char back[64];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const char *msg = ping_buf + i * 64;
+		double t0 = now();
+
+		write_all(fd, msg, 64, 64, "ping");
+		read_exact(fd, back, 64, 64, "pong");
+		rtt[i] = (now() - t0) * 1e6;
+		if (memcmp(back, msg, 64))
+			fail("ping-pong: round trip %zu came back different", i);
+	}
+}
+
+static void rtt_results(const char *wl, enum node_kind k, int run, size_t n)
+{
+	qsort(rtt, n, sizeof(*rtt), cmp_double);
+	result(wl, kind_name[k], run, "p50", pct(rtt, n, 50), "us");
+	result(wl, kind_name[k], run, "p99", pct(rtt, n, 99), "us");
+}
+
+static void ping_run(enum node_kind k, int run)
+{
+	int fd;
+
+	reset_ports();
+	CTL("echo %s", MAIN_PORT);
+	fd = open_node(k, MAIN_PORT, &main_a);
+	ping_pong(fd, cfg.pings);
+	close(fd);
+	CTL("reset %s", MAIN_PORT);
+	rtt_results("pingpong", k, run, cfg.pings);
+}
+
+/* Shared between the ping-pong and the flooder it runs beside. */
+struct flood_state {
+	volatile int started;
+	volatile int stop;
+	volatile int segments;
+	volatile double t0, t1;
+};
+
+/*
+ * The flooder: sinks of cfg.flood_seg bytes on the flood port, one after
+ * the other, each written with 1 MiB writes and checked, until told to
+ * stop. The parent makes no control request while it runs.
+ */
+static void __attribute__((noreturn)) flooder(enum node_kind k,
+					      struct flood_state *fs)
+{
+	int fd = open_node(k, FLOOD_PORT, &flood_a);
+
+	fs->t0 = now();
+	while (!fs->stop) {
+		size_t off;
+
+		CTL("sink %s %zu %d", FLOOD_PORT, cfg.flood_seg, SEED_FLOOD);
+		for (off = 0; off < cfg.flood_seg; off += MIB) {
+			write_all(fd, flood_buf + off, MIB, MIB, "flood");
+			fs->started = 1;
+		}
+		sink_check(FLOOD_PORT, cfg.flood_seg, flood_hash);
+		fs->segments++;
+	}
+	fs->t1 = now();
+	close(fd);
+	_exit(0);
+}
+
+/* Ping-pong on the main port while the flood port floods the host. */
+static void fair_run(enum node_kind k, int run)
+{
+	struct flood_state *fs;
+	struct tx_mark ta, tb;
+	int fd, status;
+	pid_t pid;
+
+	fs = mmap(NULL, sizeof(*fs), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (fs == MAP_FAILED)
+		fail("mmap: %s", strerror(errno));
+	memset(fs, 0, sizeof(*fs));
+	reset_ports();
+	CTL("echo %s", MAIN_PORT);
+	fd = open_node(k, MAIN_PORT, &main_a);
+	tx_mark_of(k, &flood_a, &ta);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		fail("fork: %s", strerror(errno));
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(fd);
+		flooder(k, fs);
+	}
+	while (!fs->started) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			fail("fairness: the flooder died before flooding");
+		usleep(1000);
+	}
+	ping_pong(fd, cfg.pings);
+	fs->stop = 1;
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		fail("fairness: the flood failed (status %#x)", status);
+	tx_mark_of(k, &flood_a, &tb);
+	close(fd);
+	CTL("reset %s", MAIN_PORT);
+	rtt_results("fairness", k, run, cfg.pings);
+	result("fairness", kind_name[k], run, "flood_bw",
+	       (double)fs->segments * cfg.flood_seg / (fs->t1 - fs->t0) / 1e6,
+	       "MB/s");
+	tx_results_as("fairness", "flood_", k, run, &ta, &tb);
+	munmap(fs, sizeof(*fs));
+}
+
+/* ---- memory ---- */
+
+/* /proc/meminfo fields, KiB: what MemAvailable is made of, roughly. */
+struct meminfo {
+	long long avail, slab, free, anon, shmem, kstack, ptables, vmalloc,
+		  percpu, cached, sunreclaim;
+};
+
+static void settle(void)
+{
+	/* udev's idle workers exit 3 to 4 s after its last event. */
+	if (system("udevadm settle --timeout=30"))
+		info("udevadm settle failed");
+	sleep(6);
+	sync();
+	if (system("echo 3 >/proc/sys/vm/drop_caches"))
+		fail("drop_caches");
+	sleep(1);
+}
+
+static void meminfo(struct meminfo *m)
+{
+	char line[256];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		fail("/proc/meminfo: %s", strerror(errno));
+	memset(m, 0, sizeof(*m));
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "MemAvailable: %lld", &m->avail);
+		sscanf(line, "Slab: %lld", &m->slab);
+		sscanf(line, "MemFree: %lld", &m->free);
+		sscanf(line, "AnonPages: %lld", &m->anon);
+		sscanf(line, "Shmem: %lld", &m->shmem);
+		sscanf(line, "KernelStack: %lld", &m->kstack);
+		sscanf(line, "PageTables: %lld", &m->ptables);
+		sscanf(line, "VmallocUsed: %lld", &m->vmalloc);
+		sscanf(line, "Percpu: %lld", &m->percpu);
+		sscanf(line, "Cached: %lld", &m->cached);
+		sscanf(line, "SUnreclaim: %lld", &m->sunreclaim);
+	}
+	fclose(f);
+}
+
+static void meminfo_line(int run, const char *when, const struct meminfo *m)
+{
+	info("memory round %d %-8s KiB: MemAvailable %lld MemFree %lld "
+	     "Cached %lld Shmem %lld AnonPages %lld Slab %lld SUnreclaim %lld "
+	     "KernelStack %lld PageTables %lld VmallocUsed %lld Percpu %lld",
+	     run, when, m->avail, m->free, m->cached, m->shmem, m->anon,
+	     m->slab, m->sunreclaim, m->kstack, m->ptables, m->vmalloc,
+	     m->percpu);
+}
+
+static void mem_results(const char *metric, int run,
+			const struct meminfo *a, const struct meminfo *b)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s_avail", metric);
+	result("memory", "vportx", run, name,
+	       (double)(a->avail - b->avail) / MANY, "KiB/port");
+	snprintf(name, sizeof(name), "%s_slab", metric);
+	result("memory", "vportx", run, name,
+	       (double)(b->slab - a->slab) / MANY, "KiB/port");
+}
+
+/* Attach (and open) all 16 many.* ports; /proc/meminfo before and after. */
+static void memory(void)
+{
+	struct meminfo m0, m1, m2, m3;
+	int fds[MANY], i, run;
+	char id[16];
+
+	for (i = 0; i < MANY; i++)
+		CTL("connect many.%02d", i);	/* late ports (rig.rst) */
+	for (run = 0; run <= cfg.mem_rounds; run++) {
+		settle();
+		meminfo(&m0);
+		for (i = 0; i < MANY; i++) {
+			snprintf(id, sizeof(id), "many.%02d", i);
+			attach(id, &many_a[i], &many_attached[i]);
+		}
+		settle();
+		meminfo(&m1);
+		for (i = 0; i < MANY; i++) {
+			snprintf(id, sizeof(id), "many.%02d", i);
+			fds[i] = open_node(VPORTX, id, &many_a[i]);
+		}
+		settle();
+		meminfo(&m2);
+		for (i = 0; i < MANY; i++) {
+			snprintf(id, sizeof(id), "many.%02d", i);
+			close(fds[i]);
+			detach(id, &many_a[i], &many_attached[i]);
+		}
+		settle();
+		meminfo(&m3);
+		meminfo_line(run, "before", &m0);
+		meminfo_line(run, "attached", &m1);
+		meminfo_line(run, "open", &m2);
+		meminfo_line(run, "detached", &m3);
+		mem_results("attached", run, &m0, &m1);
+		mem_results("opened", run, &m0, &m2);
+		mem_results("after_detach", run, &m0, &m3);
+	}
+}
+
+/* ---- main ---- */
+
+static void parse_filter(char *list)
+{
+	char *tok, *save = NULL;
+
+	for (tok = strtok_r(list, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "quick")) {
+			cfg.runs = 2;
+			cfg.msgs /= 10;
+			cfg.bulk /= 8;
+			cfg.null_writes /= 10;
+			cfg.pings /= 4;
+			cfg.flood_seg /= 4;
+			cfg.mem_rounds = 1;
+		} else if (nfilters < 16) {
+			snprintf(filters[nfilters++], sizeof(filters[0]), "%s",
+				 tok);
+		}
+	}
+}
+
+static void prepare(void)
+{
+	double t0 = now();
+	size_t i;
+	int fd;
+
+	bulk_buf = pattern_alloc(cfg.bulk, SEED_BULK, &bulk_hash);
+	recv_buf = xmalloc(cfg.bulk);
+	for (i = 0; i < NMSG; i++)
+		msg_buf[i] = pattern_alloc(cfg.msgs * msg_sizes[i],
+					   SEED_MSG + msg_sizes[i],
+					   &msg_hash[i]);
+	ping_buf = pattern_alloc(cfg.pings * 64, SEED_PING, NULL);
+	flood_buf = pattern_alloc(cfg.flood_seg, SEED_FLOOD, &flood_hash);
+	rtt = xmalloc(cfg.pings * sizeof(*rtt));
+	fd = open(shm_file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		fail("%s: %s", shm_file, strerror(errno));
+	write_all(fd, bulk_buf, cfg.bulk, MIB, shm_file);
+	close(fd);
+	info("pattern buffers ready in %.1f s", now() - t0);
+}
+
+/*
+ * Stock and vportx alternated, cfg.runs each after a warm-up pair (run 0,
+ * checked but not reported: TCG translates the code paths the first time
+ * they run).
+ */
+#define ALTERNATE(call) do {						\
+		int _run;						\
+		for (_run = 0; _run <= cfg.runs; _run++) {		\
+			enum node_kind k;				\
+			for (k = STOCK; k < NKINDS; k++)		\
+				call;					\
+		}							\
+	} while (0)
+
+static void stage(const char *wl)
+{
+	info("%s (%.0f s)", wl, now());
+}
+
+int main(int argc, char **argv)
+{
+	struct utsname u;
+	int opt, splice_ok[NKINDS] = { -1, -1 };
+	double t_start = now();
+	size_t i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	main_pid = getpid();
+	while ((opt = getopt(argc, argv, "f:r:")) != -1) {
+		switch (opt) {
+		case 'f':
+			parse_filter(optarg);
+			break;
+		case 'r':
+			cfg.runs = atoi(optarg);
+			break;
+		default:
+			fprintf(stderr, "usage: %s [-f LIST] [-r RUNS]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	if (cfg.runs < 1)
+		cfg.runs = 1;
+	signal(SIGPIPE, SIG_IGN);
+	uname(&u);
+	printf("meta kernel %s\n", u.release);
+	printf("meta cpus %ld\n", sysconf(_SC_NPROCESSORS_ONLN));
+	printf("meta runs %d\n", cfg.runs);
+	printf("meta msgs %zu\n", cfg.msgs);
+	printf("meta bulk_bytes %zu\n", cfg.bulk);
+	printf("meta pings %zu\n", cfg.pings);
+	printf("meta flood_segment %zu\n", cfg.flood_seg);
+
+	ctl = open(CTL_PATH, O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		fail("%s: %s (is vportx.ko loaded?)", CTL_PATH,
+		     strerror(errno));
+	prepare();
+	stage("ceilings");
+	ceilings();
+
+	attach(MAIN_PORT, &main_a, &main_attached);
+	attach(FLOOD_PORT, &flood_a, &flood_attached);
+	{
+		int fd = open_node(STOCK, MAIN_PORT, &main_a);
+
+		if (!fsync(fd))
+			fail("fsync on the stock node succeeded");
+		info("fsync on the stock node: %s", strerror(errno));
+		result_str("fsync", "stock", "errno", errname(errno));
+		close(fd);
+	}
+	for (i = 0; i < NMSG; i++) {
+		char wl[32];
+
+		snprintf(wl, sizeof(wl), "msg%zu", msg_sizes[i]);
+		if (!wanted(wl))
+			continue;
+		stage(wl);
+		ALTERNATE(msg_run(k, _run, i));
+	}
+	if (wanted("bulk_write")) {
+		stage("bulk_write");
+		ALTERNATE(bulk_out_run(k, _run, BY_WRITE));
+	}
+	if (wanted("vmsplice")) {
+		stage("vmsplice");
+		ALTERNATE(bulk_out_run(k, _run, BY_VMSPLICE));
+	}
+	if (wanted("sendfile")) {
+		stage("sendfile");
+		ALTERNATE(bulk_out_run(k, _run, BY_SENDFILE));
+	}
+	if (wanted("bulk_read")) {
+		stage("bulk_read");
+		ALTERNATE(bulk_in_run(k, _run));
+	}
+	if (wanted("splice_read")) {
+		stage("splice_read");
+		ALTERNATE(splice_in(k, _run, &splice_ok[k]));
+	}
+	if (wanted("pingpong")) {
+		stage("pingpong");
+		ALTERNATE(ping_run(k, _run));
+	}
+	if (wanted("fairness")) {
+		stage("fairness");
+		ALTERNATE(fair_run(k, _run));
+	}
+	reset_ports();
+	detach(MAIN_PORT, &main_a, &main_attached);
+	detach(FLOOD_PORT, &flood_a, &flood_attached);
+	if (wanted("memory")) {
+		stage("memory");
+		memory();
+	}
+	cleanup();
+	printf("meta seconds %.0f\n", now() - t_start);
+	printf("bench-done\n");
+	return 0;
+}
