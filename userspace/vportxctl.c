@@ -218,6 +218,26 @@ static int detach_all(struct ctx *c)
 	return ret;
 }
 
+/*
+ * The node @spec names, or NULL with the exit code in *@ret: 1 for a port
+ * that is not attached, 2 for anything that is not a port at all.
+ */
+static struct udev_device *attached_node(struct ctx *c, const char *spec,
+					 int *ret)
+{
+	struct udev_device *node = vx_node_find(c->udev, spec);
+
+	if (node)
+		return node;
+	if (errno != ENOENT) {
+		*ret = fail(spec, errno);
+	} else {
+		fprintf(stderr, "vportxctl: %s: not attached\n", spec);
+		*ret = EXIT_NOTHING;
+	}
+	return NULL;
+}
+
 /* detach NODE | --all */
 static int cmd_detach(struct ctx *c, int argc, char **argv)
 {
@@ -228,13 +248,9 @@ static int cmd_detach(struct ctx *c, int argc, char **argv)
 		return detach_all(c);
 	if (argc != 2)
 		return fail_msg("detach", "NODE or --all please");
-	node = vx_node_find(c->udev, argv[1]);
-	if (!node) {
-		if (errno != ENOENT)
-			return fail(argv[1], errno);
-		fprintf(stderr, "vportxctl: %s: not attached\n", argv[1]);
-		return EXIT_NOTHING;
-	}
+	node = attached_node(c, argv[1], &ret);
+	if (!node)
+		return ret;
 	ret = detach_node(node);
 	udev_device_unref(node);
 	return ret;
@@ -326,16 +342,13 @@ static void node_text(struct ctx *c, struct udev_device *node)
 static int cmd_status(struct ctx *c, int argc, char **argv)
 {
 	struct udev_device *node;
+	int ret;
 
 	if (argc != 2)
 		return fail_msg("status", "one NODE please");
-	node = vx_node_find(c->udev, argv[1]);
-	if (!node) {
-		if (errno != ENOENT)
-			return fail(argv[1], errno);
-		fprintf(stderr, "vportxctl: %s: not attached\n", argv[1]);
-		return EXIT_NOTHING;
-	}
+	node = attached_node(c, argv[1], &ret);
+	if (!node)
+		return ret;
 	if (c->json) {
 		node_json(c, node);
 		putchar('\n');

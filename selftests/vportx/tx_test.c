@@ -179,22 +179,38 @@ TEST_F(tx, limit_eagain_pollout)
 	EXPECT_EQ((long long)total, attr(self, "tx_bytes"));
 }
 
-/* A blocking writer waits at the limit and finishes once the host reads. */
-TEST_F(tx, blocked_writer_resumes)
+/*
+ * With the host away, a child writes @total bytes of pattern @seed in one
+ * write(); returns once the queue is full and the child blocked in it.
+ * The child exits 0 once the write took all of them.
+ */
+static pid_t writer_stuck_at_limit(struct __test_metadata *_metadata,
+				   FIXTURE_DATA(tx) *self, uint64_t seed,
+				   size_t total)
 {
-	uint64_t seed = variant->seed + 2, hash;
-	size_t total = 4 * LIMIT + 123;
-	int status;
+	uint64_t hash;
 	pid_t pid;
 
 	host_away(_metadata, self);
 	pid = fork();
-	ASSERT_LE(0, pid);
 	if (pid == 0)
 		_exit(rig_send(self->fd, seed, total, total, &hash) ==
 		      (ssize_t)total ? 0 : 1);
+	EXPECT_LE(0, pid);
 	EXPECT_EQ(0, vportx_wait_attr(&self->a, "tx_queued", "65536",
 				      WAIT_MS));
+	return pid;
+}
+
+/* A blocking writer waits at the limit and finishes once the host reads. */
+TEST_F(tx, blocked_writer_resumes)
+{
+	uint64_t seed = variant->seed + 2;
+	size_t total = 4 * LIMIT + 123;
+	int status;
+	pid_t pid;
+
+	pid = writer_stuck_at_limit(_metadata, self, seed, total);
 	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG)) TH_LOG("writer ended");
 	EXPECT_EQ(1, attr(self, "stalls"));
 	host_back_sink(_metadata, total, seed);
@@ -400,20 +416,13 @@ TEST_F_TIMEOUT(tx, small_writes, 300)
 /* While test.spare's writer is stuck at its limit, test.unix moves 1 MiB. */
 TEST_F_TIMEOUT(tx, full_port_does_not_stall_another, 300)
 {
-	uint64_t seed = variant->seed + 9, hash;
+	uint64_t seed = variant->seed + 9;
 	struct vportx_attach other;
 	size_t total = 2 * LIMIT;
 	int fd, ret, status;
 	pid_t pid;
 
-	host_away(_metadata, self);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0)
-		_exit(rig_send(self->fd, seed, total, total, &hash) ==
-		      (ssize_t)total ? 0 : 1);
-	EXPECT_EQ(0, vportx_wait_attr(&self->a, "tx_queued", "65536",
-				      WAIT_MS));
+	pid = writer_stuck_at_limit(_metadata, self, seed, total);
 	ASSERT_EQ(0, rig_ctl_ok("reset test.unix"));
 	ret = vportx_attach_port(self->ctl, "test.unix", variant->hold, &other);
 	ASSERT_EQ(0, ret) TH_LOG("attach test.unix: %s", strerror(-ret));
