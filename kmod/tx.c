@@ -79,7 +79,7 @@ void vportx_tx_start(struct vportx_node *node)
 }
 
 /* After this the TX work neither runs nor gets queued: close the port. */
-void vportx_tx_stop(struct vportx_node *node)
+static void tx_stop(struct vportx_node *node)
 {
 	spin_lock_irq(&node->tx_run_lock);
 	node->tx_running = false;
@@ -272,13 +272,13 @@ void vportx_tx_close(struct vportx_node *node)
 		return;
 	}
 	vportx_tx_drain(node, msecs_to_jiffies(READ_ONCE(node->tx_drain_ms)));
-	vportx_tx_stop(node);
+	tx_stop(node);
 	tx_drop(node);
 }
 
 /* The node goes away: stop pushing before the backend closes the port. */
 void vportx_tx_destroy(struct vportx_node *node)
 {
-	vportx_tx_stop(node);
+	tx_stop(node);
 	tx_drop(node);
 }

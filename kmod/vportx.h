@@ -142,7 +142,6 @@ bool vportx_txq_writable(struct vportx_txq *q);
 /* tx.c */
 void vportx_tx_init(struct vportx_node *node);
 void vportx_tx_start(struct vportx_node *node);
-void vportx_tx_stop(struct vportx_node *node);
 void vportx_tx_kick(struct vportx_node *node);
 ssize_t vportx_tx_write(struct vportx_node *node, struct iov_iter *from,
 			bool nonblock);
