@@ -11,10 +11,11 @@
  * Writers append to the tail page; one writer at a time (the node's
  * tx_lock), and it copies outside the queue's lock, into bytes nobody else
  * looks at yet. The backend takes references to queued pages and lets the
- * device read them in place; the queue drops its own reference once every
- * byte of a page is pushed. Bytes already pushed are never written again,
- * so the tail page may be in the device's hands and still take more bytes
- * after them.
+ * device read them in place. Once every byte of a chunk is pushed the
+ * queue keeps it as a spare, up to TXQ_SPARES, and fills it again when the
+ * device has dropped its references; it lets go of the others. Bytes
+ * already pushed are never written again, so the tail page may be in the
+ * device's hands and still take more bytes after them.
  */
 
 #include "vportx.h"
@@ -31,24 +32,59 @@ void vportx_txq_init(struct vportx_txq *q, u32 limit, u32 low)
 {
 	spin_lock_init(&q->lock);
 	INIT_LIST_HEAD(&q->pages);
+	INIT_LIST_HEAD(&q->spare);
 	q->limit = limit;
 	q->low = low;
 }
 
 /* Chunks are compound pages of this order when the allocator has them. */
 #define TXQ_CHUNK_ORDER get_order(SZ_64K)
+/* Pushed chunks kept for reuse: what a push in the device's hands needs. */
+#define TXQ_SPARES 4
 
 static size_t page_fill(struct page *page)
 {
 	return page_private(page);
 }
 
-static struct page *chunk_alloc(void)
+/*
+ * A spare the device is done with: nobody but the queue holds it. The
+ * device's last put_page() is ordered before anything we write into it.
+ */
+static struct page *spare_take(struct vportx_txq *q)
 {
-	struct page *page = alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_COMP |
-					__GFP_NOWARN | __GFP_NORETRY,
-					TXQ_CHUNK_ORDER);
+	struct page *page;
 
+	spin_lock(&q->lock);
+	list_for_each_entry(page, &q->spare, lru) {
+		if (page_ref_count(page) != 1)
+			continue;
+		/* Refill only after the device's last put_page(). */
+		smp_acquire__after_ctrl_dep();
+		list_del(&page->lru);
+		q->spares--;
+		q->pages_held -= compound_nr(page);
+		spin_unlock(&q->lock);
+		return page;
+	}
+	spin_unlock(&q->lock);
+	return NULL;
+}
+
+/*
+ * A spare chunk the device has let go of, or a new one. Reusing saves
+ * more than the allocator: the kernel zeroes every new page
+ * (init_on_alloc, on in Debian's kernels), which costs as much again as
+ * copying the bytes in.
+ */
+static struct page *chunk_alloc(struct vportx_txq *q)
+{
+	struct page *page = spare_take(q);
+
+	if (page)
+		return page;
+	page = alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_COMP | __GFP_NOWARN |
+			   __GFP_NORETRY, TXQ_CHUNK_ORDER);
 	return page ? page : alloc_page(GFP_KERNEL_ACCOUNT);
 }
 
@@ -143,7 +179,7 @@ ssize_t vportx_txq_write(struct vportx_txq *q, struct iov_iter *from)
 		if (n)
 			continue;
 		spin_unlock(&q->lock);
-		fresh = chunk_alloc();
+		fresh = chunk_alloc(q);
 		spin_lock(&q->lock);
 		if (!fresh) {
 			n = -ENOMEM;
@@ -243,9 +279,14 @@ bool vportx_txq_advance(struct vportx_txq *q, size_t n)
 	list_for_each_entry_safe(page, next, &q->pages, lru) {
 		if (n < page_size(page))
 			break;
+		n -= page_size(page);
+		if (q->spares < TXQ_SPARES) {
+			list_move_tail(&page->lru, &q->spare);
+			q->spares++;
+			continue;
+		}
 		list_move_tail(&page->lru, &done);
 		q->pages_held -= compound_nr(page);
-		n -= page_size(page);
 	}
 	q->head = n;
 	writable = q->full && q->queued <= q->low;
@@ -267,6 +308,8 @@ size_t vportx_txq_discard(struct vportx_txq *q)
 
 	spin_lock(&q->lock);
 	list_splice_init(&q->pages, &pages);
+	list_splice_init(&q->spare, &pages);
+	q->spares = 0;
 	q->pages_held = 0;
 	dropped = q->queued;
 	q->queued = 0;
@@ -285,6 +328,8 @@ void vportx_txq_trim(struct vportx_txq *q)
 	spin_lock(&q->lock);
 	if (!q->queued && !q->filling) {
 		list_splice_init(&q->pages, &pages);
+		list_splice_init(&q->spare, &pages);
+		q->spares = 0;
 		q->pages_held = 0;
 		q->head = 0;
 	}
