@@ -55,7 +55,7 @@ struct vportx_stacked {
 	wait_queue_entry_t wait;
 	wait_queue_head_t *wqh;
 	bool watching;
-	struct work_struct watch_work;
+	struct delayed_work watch_work;
 	/* EPOLLIN and EPOLLOUT as the last poll of the port saw them. */
 	atomic_t seen;
 	/*
@@ -232,7 +232,8 @@ static void queue_put(struct file *file)
 
 static void watch_work(struct work_struct *work)
 {
-	struct vportx_stacked *st = container_of(work, struct vportx_stacked,
+	struct vportx_stacked *st = container_of(to_delayed_work(work),
+						 struct vportx_stacked,
 						 watch_work);
 	__poll_t mask = port_mask(st);
 
@@ -247,19 +248,25 @@ static void watch_work(struct work_struct *work)
 
 /*
  * Under the port's wait queue lock, often in its interrupt handler: once
- * per element the host consumed while a writer streams. The watch work
- * goes to the unbound workqueue, not to this CPU's, which is often the
- * writer's.
+ * per element the host consumed while a writer streams, and once per
+ * arrival. The node's waiters and the TX work look at the port themselves;
+ * the watch work is only for what nobody waits on: SIGIO, and the host's
+ * and the device's state for sysfs and uevents. Unless someone wants
+ * SIGIO it runs up to a tick later, once for all the wake-ups of that
+ * tick: a cross-CPU wake-up for each costs more than a round trip's
+ * worth of the port's time. It goes to the unbound workqueue, not to this
+ * CPU's, which is often the reader's or writer's.
  */
 static int watch_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 		      void *key)
 {
 	struct vportx_stacked *st = container_of(wait, struct vportx_stacked,
 						 wait);
+	unsigned long delay = READ_ONCE(st->node->fasync) ? 0 : 1;
 
 	wake_up_interruptible(&st->node->wq);
 	vportx_tx_kick(st->node);
-	queue_work(vportx_wq, &st->watch_work);
+	queue_delayed_work(vportx_wq, &st->watch_work, delay);
 	return 0;
 }
 
@@ -278,7 +285,7 @@ static void watch_start(struct vportx_stacked *st)
 	st->watching = true;
 	atomic_set(&st->sigio_armed, 1);
 	vfs_poll(st->port, &st->pt);
-	queue_work(vportx_wq, &st->watch_work);
+	queue_delayed_work(vportx_wq, &st->watch_work, 0);
 }
 
 /* After this, nothing runs on the port's behalf: it can be closed. */
@@ -288,7 +295,7 @@ static void watch_stop(struct vportx_stacked *st)
 		return;
 	if (st->wqh)
 		remove_wait_queue(st->wqh, &st->wait);
-	cancel_work_sync(&st->watch_work);
+	cancel_delayed_work_sync(&st->watch_work);
 	st->wqh = NULL;
 	st->watching = false;
 	vportx_node_port_state(st->node, -1, false);
@@ -437,7 +444,7 @@ static struct vportx_stacked *stacked_new(struct file *file, u32 hold)
 	}
 	init_poll_funcptr(&st->pt, watch_queue);
 	init_waitqueue_func_entry(&st->wait, watch_wake);
-	INIT_WORK(&st->watch_work, watch_work);
+	INIT_DELAYED_WORK(&st->watch_work, watch_work);
 	st->path = file->f_path;
 	path_get(&st->path);
 	st->fops = file->f_op;

@@ -139,6 +139,30 @@ static ssize_t tx_drain_ms_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(tx_drain_ms);
 
+static ssize_t tx_coalesce_us_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n",
+			  READ_ONCE(to_node(dev)->tx_coalesce_us));
+}
+
+/* Root may change it at any time; the next stream of writes uses it. */
+static ssize_t tx_coalesce_us_store(struct device *dev,
+				    struct device_attribute *attr,
+				    const char *buf, size_t len)
+{
+	u32 us;
+	int ret = kstrtou32(buf, 0, &us);
+
+	if (ret)
+		return ret;
+	if (us > VPORTX_TX_COALESCE_US_MAX)
+		return -ERANGE;
+	WRITE_ONCE(to_node(dev)->tx_coalesce_us, us);
+	return len;
+}
+static DEVICE_ATTR_RW(tx_coalesce_us);
+
 /* 1 or 0; "unknown" while the port is not open (hold=open, node closed). */
 static ssize_t host_connected_show(struct device *dev,
 				   struct device_attribute *attr, char *buf)
@@ -170,6 +194,7 @@ static struct attribute *vportx_node_attrs[] = {
 	&dev_attr_stalls.attr,
 	&dev_attr_tx_dropped.attr,
 	&dev_attr_tx_drain_ms.attr,
+	&dev_attr_tx_coalesce_us.attr,
 	&dev_attr_open.attr,
 	&dev_attr_rx_bytes.attr,
 	&dev_attr_tx_bytes.attr,

@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A node's TX path. write() copies into the node's queue (txq.c) and
- * returns at once; the node's TX work pushes the queue through the
- * backend, a budget at a time, so one busy port never holds up another.
- * The workqueue is unbound: the work pushes from another CPU while the
- * writer goes on, which is what lets writes pile up and coalesce. A
- * writer that finds the queue at its limit blocks, or gets EAGAIN, until
- * the queue is down to its low watermark.
+ * A node's TX path. write() copies into the node's queue (txq.c). A write
+ * after a pause is pushed at once by the writer itself, on its own CPU,
+ * as a stock write is: nothing waits for another CPU to wake up. Once
+ * writes stream (VPORTX_TX_BURST of them, each within VPORTX_TX_GAP_NS of
+ * the last), pushing each would cost more than the writes themselves: the
+ * writer then only queues, pushes whole 64 KiB elements itself, and
+ * leaves the rest to the node's TX work, started at most tx_coalesce_us
+ * later, so the writes pile up and go to the port together. fsync(),
+ * close and a full queue push at once.
+ *
+ * The TX work runs on an unbound workqueue and pushes a budget at a time,
+ * so one busy port never holds up another. A writer that finds the queue
+ * at its limit blocks, or gets EAGAIN, until the queue is down to its low
+ * watermark.
  *
  * splice into the node waits until the queue is empty and then hands the
  * pipe to the backend: bytes reach the port in the order they were given
@@ -18,6 +25,7 @@
 #include <linux/vportx.h>
 
 #include <linux/jiffies.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
 
@@ -27,17 +35,25 @@
 #define VPORTX_TX_INLINE SZ_64K
 /* When a push fails for a reason other than a full port, try again. */
 #define VPORTX_TX_RETRY (HZ / 10)
+/* Writes at most this far apart, from the end of one to the next, ... */
+#define VPORTX_TX_GAP_NS (50 * NSEC_PER_USEC)
+/* ... this many in a row, are a stream: coalesce the ones after them. */
+#define VPORTX_TX_BURST 4
 
 static void tx_work(struct work_struct *work);
+static enum hrtimer_restart tx_timer_fn(struct hrtimer *timer);
 
 void vportx_tx_init(struct vportx_node *node)
 {
 	vportx_txq_init(&node->txq, node->params.tx_limit,
 			node->params.tx_low);
 	INIT_DELAYED_WORK(&node->tx_work, tx_work);
+	hrtimer_init(&node->tx_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	node->tx_timer.function = tx_timer_fn;
 	mutex_init(&node->tx_push_lock);
 	spin_lock_init(&node->tx_run_lock);
 	node->tx_drain_ms = VPORTX_TX_DRAIN_MS_DEFAULT;
+	node->tx_coalesce_us = VPORTX_TX_COALESCE_US_DEFAULT;
 	atomic64_set(&node->tx_pushes, 0);
 	atomic64_set(&node->tx_stalls, 0);
 	atomic64_set(&node->tx_dropped, 0);
@@ -84,7 +100,35 @@ static void tx_stop(struct vportx_node *node)
 	spin_lock_irq(&node->tx_run_lock);
 	node->tx_running = false;
 	spin_unlock_irq(&node->tx_run_lock);
+	hrtimer_cancel(&node->tx_timer);
 	cancel_delayed_work_sync(&node->tx_work);
+}
+
+/* A streamed write's time is up: push what piled up since. */
+static enum hrtimer_restart tx_timer_fn(struct hrtimer *timer)
+{
+	vportx_tx_kick(container_of(timer, struct vportx_node, tx_timer));
+	return HRTIMER_NORESTART;
+}
+
+/* A writer streams right now: its next bytes are coming soon. */
+static bool tx_stream_on(struct vportx_node *node)
+{
+	return READ_ONCE(node->tx_burst) == VPORTX_TX_BURST &&
+	       local_clock() - READ_ONCE(node->tx_last_write) <=
+	       VPORTX_TX_GAP_NS;
+}
+
+/* Push within tx_coalesce_us, unless a push is on its way already. */
+static void tx_defer(struct vportx_node *node)
+{
+	if (delayed_work_pending(&node->tx_work) ||
+	    hrtimer_active(&node->tx_timer))
+		return;
+	hrtimer_start(&node->tx_timer,
+		      ns_to_ktime(READ_ONCE(node->tx_coalesce_us) *
+				  NSEC_PER_USEC),
+		      HRTIMER_MODE_REL);
 }
 
 static void tx_drop(struct vportx_node *node)
@@ -117,8 +161,11 @@ static void tx_after(struct vportx_node *node, ssize_t n, size_t budget)
 		dev_warn_ratelimited(node->dev, "push failed (%zd), retrying\n",
 				     n);
 		tx_queue(node, VPORTX_TX_RETRY);
-	} else if (!budget) {
-		tx_queue(node, 0);
+	} else if (!budget && READ_ONCE(node->txq.queued)) {
+		if (tx_stream_on(node))
+			tx_defer(node);
+		else
+			tx_queue(node, 0);
 	}
 }
 
@@ -139,11 +186,18 @@ static ssize_t tx_push(struct vportx_node *node, size_t *budget)
 	return n;
 }
 
+/*
+ * One run pushes what is queued when it starts, up to the budget. Bytes
+ * written meanwhile wait for the next run, which starts at once unless a
+ * writer is streaming (tx_after()): chasing it push by push would cost
+ * more than its writes.
+ */
 static void tx_work(struct work_struct *work)
 {
 	struct vportx_node *node = container_of(to_delayed_work(work),
 						struct vportx_node, tx_work);
-	size_t budget = VPORTX_TX_BUDGET;
+	size_t budget = min_t(size_t, VPORTX_TX_BUDGET,
+			      READ_ONCE(node->txq.queued));
 	ssize_t n;
 
 	/* A stop is waiting for us: the port may not stay open. */
@@ -177,6 +231,49 @@ static void tx_push_inline(struct vportx_node *node)
 }
 
 /*
+ * A write that is not part of a stream: push everything now, here. If the
+ * TX work has it in hand already, it takes these bytes along.
+ */
+static void tx_push_now(struct vportx_node *node)
+{
+	size_t budget = VPORTX_TX_BUDGET;
+	ssize_t n;
+
+	if (delayed_work_pending(&node->tx_work) ||
+	    !mutex_trylock(&node->tx_push_lock)) {
+		vportx_tx_kick(node);
+		return;
+	}
+	n = tx_push(node, &budget);
+	mutex_unlock(&node->tx_push_lock);
+	tx_after(node, n, budget);
+}
+
+/*
+ * Is this write part of a stream? The gap is from the end of the last
+ * write, pushes included, to now. Under tx_lock.
+ */
+static bool tx_streaming(struct vportx_node *node)
+{
+	if (local_clock() - node->tx_last_write > VPORTX_TX_GAP_NS)
+		node->tx_burst = 0;
+	else if (node->tx_burst < VPORTX_TX_BURST)
+		node->tx_burst++;
+	return node->tx_burst == VPORTX_TX_BURST;
+}
+
+/* The writer queued bytes: push them now, or let them pile up a while. */
+static void tx_written(struct vportx_node *node)
+{
+	tx_push_inline(node);
+	if (tx_streaming(node))
+		tx_defer(node);
+	else
+		tx_push_now(node);
+	node->tx_last_write = local_clock();
+}
+
+/*
  * Copy all of @from into the queue, waiting for room as needed, or as much
  * as fits without waiting if @nonblock. Returns the bytes taken; ENODEV
  * once the port is unplugged, EAGAIN or ERESTARTSYS if none were taken.
@@ -191,15 +288,16 @@ ssize_t vportx_tx_write(struct vportx_node *node, struct iov_iter *from,
 		if (READ_ONCE(node->unplugged))
 			return done ? done : -ENODEV;
 		n = vportx_txq_write(&node->txq, from);
-		if (n < 0)
+		if (n > 0)
+			done += n;
+		if (n < 0 || !iov_iter_count(from)) {
+			if (done)
+				tx_written(node);
 			return done ? done : n;
-		if (n) {
-			tx_push_inline(node);
-			vportx_tx_kick(node);
 		}
-		done += n;
-		if (!iov_iter_count(from))
-			return done;
+		/* Full: push here what we can, and wait for the rest. */
+		tx_push_inline(node);
+		vportx_tx_kick(node);
 		if (!stalled)
 			atomic64_inc(&node->tx_stalls);
 		stalled = true;

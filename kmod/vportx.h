@@ -12,6 +12,7 @@
 
 #include <linux/atomic.h>
 #include <linux/device.h>
+#include <linux/hrtimer.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/spinlock.h>
@@ -67,7 +68,9 @@ struct vportx_txq {
 	struct list_head pages;	/* by page->lru; page_private(): bytes in it */
 	size_t head;		/* the first unpushed byte, in the first page */
 	size_t queued;		/* written and not yet pushed */
-	unsigned int pages_held;	/* on the list */
+	struct list_head spare;	/* pushed chunks, for reuse (txq.c) */
+	unsigned int spares;	/* on the spare list */
+	unsigned int pages_held;	/* on both lists */
 	u32 limit;		/* queued never goes above it */
 	u32 low;		/* once full, writable again at or below it */
 	bool full;		/* a writer found no room: wait for low */
@@ -100,6 +103,10 @@ struct vportx_node {
 	spinlock_t tx_run_lock;	/* tx_running against kicks from IRQs */
 	bool tx_running;	/* the port is open: tx_work may push */
 	u32 tx_drain_ms;	/* how long close waits for the queue */
+	struct hrtimer tx_timer;	/* a push put off while writes stream */
+	u64 tx_last_write;	/* local_clock() after it; under tx_lock */
+	unsigned int tx_burst;	/* writes since the stream began */
+	u32 tx_coalesce_us;	/* how long a streamed write may wait */
 
 	atomic64_t rx_bytes;
 	atomic64_t tx_bytes;	/* handed to the port */
@@ -110,6 +117,9 @@ struct vportx_node {
 
 /* How long the last close of a hold=open node waits for its TX queue. */
 #define VPORTX_TX_DRAIN_MS_DEFAULT 30000
+/* How long a write in a stream of small writes may wait to be pushed. */
+#define VPORTX_TX_COALESCE_US_DEFAULT 500
+#define VPORTX_TX_COALESCE_US_MAX 1000000
 
 /* The module's workqueue: node removal and TX work. */
 extern struct workqueue_struct *vportx_wq;

@@ -487,6 +487,17 @@ TEST_F(node, sysfs_attributes)
 	EXPECT_EQ(-ERANGE, vportx_node_sysfs_set(&self->a, "tx_drain_ms",
 						 "99999999999"));
 	expect_attr(_metadata, &self->a, "tx_drain_ms", "1234");
+	/* And tx_coalesce_us, up to a second. */
+	expect_attr(_metadata, &self->a, "tx_coalesce_us", "500");
+	EXPECT_EQ(0, vportx_node_sysfs_set(&self->a, "tx_coalesce_us",
+					   "1000000"));
+	expect_attr(_metadata, &self->a, "tx_coalesce_us", "1000000");
+	EXPECT_EQ(-ERANGE, vportx_node_sysfs_set(&self->a, "tx_coalesce_us",
+						 "1000001"));
+	EXPECT_EQ(-EINVAL, vportx_node_sysfs_set(&self->a, "tx_coalesce_us",
+						 "-1"));
+	EXPECT_EQ(0, vportx_node_sysfs_set(&self->a, "tx_coalesce_us", "0"));
+	expect_attr(_metadata, &self->a, "tx_coalesce_us", "0");
 	close(self->fd);
 	self->fd = -1;
 	expect_attr(_metadata, &self->a, "open", "0");

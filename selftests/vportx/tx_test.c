@@ -401,6 +401,49 @@ TEST_F(tx, small_writes_coalesce)
 	EXPECT_EQ(0, attr(self, "tx_pages"));
 }
 
+/*
+ * A write after a pause is the port's when write() returns: the writer
+ * pushed it itself, as one push.
+ */
+TEST_F(tx, write_after_pause_pushed_at_once)
+{
+	uint64_t seed = variant->seed + 11;
+	size_t i, len = 100;
+
+	ASSERT_EQ(0, rig_ctl_ok("sink " PORT " %zu %" PRIu64, 3 * len, seed));
+	for (i = 0; i < 3; i++) {
+		usleep(20000);
+		ASSERT_EQ((ssize_t)len, write_part(self->fd, seed, i * len, len));
+		EXPECT_EQ(0, attr(self, "tx_queued"));
+		EXPECT_EQ((long long)i + 1, attr(self, "tx_pushes"));
+	}
+	rig_sink_check(_metadata, PORT, 3 * len, pattern_hash(seed, 3 * len));
+}
+
+/*
+ * A stream of small writes is pushed in far fewer pushes than writes, and
+ * its tail reaches the host without fsync() or close(): the TX work pushes
+ * it tx_coalesce_us after the stream stops.
+ */
+TEST_F(tx, stream_tail_pushed_without_fsync)
+{
+	uint64_t seed = variant->seed + 12;
+	size_t i, n = 2000, len = 16;
+	char *buf = pattern_part(seed, 0, n * len);
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, vportx_node_sysfs_set(&self->a, "tx_coalesce_us",
+					   "100000"));
+	ASSERT_EQ(0, rig_ctl_ok("sink " PORT " %zu %" PRIu64, n * len, seed));
+	for (i = 0; i < n; i++)
+		ASSERT_EQ((ssize_t)len, write(self->fd, buf + i * len, len));
+	free(buf);
+	rig_sink_check(_metadata, PORT, n * len, pattern_hash(seed, n * len));
+	EXPECT_EQ(0, attr(self, "tx_queued"));
+	EXPECT_EQ((long long)(n * len), attr(self, "tx_bytes"));
+	EXPECT_GT((long long)n / 10, attr(self, "tx_pushes"));
+}
+
 /* Many small writes are queued, pushed together, and all arrive in order. */
 TEST_F_TIMEOUT(tx, small_writes, 300)
 {
