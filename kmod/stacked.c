@@ -151,6 +151,22 @@ static ssize_t stacked_push(struct vportx_node *node, size_t len)
 	return n;
 }
 
+/* The port's own write: one element of up to 32 KiB, or -EAGAIN. */
+static ssize_t stacked_write_through(struct vportx_node *node,
+				     const char __user *buf, size_t len)
+{
+	struct vportx_stacked *st = node->backend;
+	loff_t pos = 0;
+	ssize_t n = st->port->f_op->write(st->port, buf, len, &pos);
+
+	if (n == -EAGAIN) {
+		/* As in stacked_push(): the next poll to see room kicks. */
+		atomic_andnot((__force int)EPOLLOUT, &st->seen);
+		port_mask(st);
+	}
+	return n;
+}
+
 static ssize_t stacked_splice_write(struct vportx_node *node,
 				    struct pipe_inode_info *pipe, size_t len,
 				    unsigned int flags, bool nonblock)
@@ -251,22 +267,26 @@ static void watch_work(struct work_struct *work)
  * per element the host consumed while a writer streams, and once per
  * arrival. The node's waiters and the TX work look at the port themselves;
  * the watch work is only for what nobody waits on: SIGIO, and the host's
- * and the device's state for sysfs and uevents. Unless someone wants
- * SIGIO it runs up to a tick later, once for all the wake-ups of that
- * tick: a cross-CPU wake-up for each costs more than a round trip's
- * worth of the port's time. It goes to the unbound workqueue, not to this
- * CPU's, which is often the reader's or writer's.
+ * and the device's state for sysfs and uevents. While the host is there
+ * and nobody wants SIGIO, it runs up to a tick later, once for all the
+ * wake-ups of that tick: a cross-CPU wake-up for each costs more than a
+ * round trip's worth of the port's time. Otherwise it runs at once, so a
+ * host that comes and goes again is seen coming. It goes to the unbound
+ * workqueue, not to this CPU's, which is often the reader's or writer's.
  */
 static int watch_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 		      void *key)
 {
 	struct vportx_stacked *st = container_of(wait, struct vportx_stacked,
 						 wait);
-	unsigned long delay = READ_ONCE(st->node->fasync) ? 0 : 1;
+	struct vportx_node *node = st->node;
 
-	wake_up_interruptible(&st->node->wq);
-	vportx_tx_kick(st->node);
-	queue_delayed_work(vportx_wq, &st->watch_work, delay);
+	wake_up_interruptible(&node->wq);
+	vportx_tx_kick(node);
+	if (READ_ONCE(node->fasync) || READ_ONCE(node->host_connected) != 1)
+		mod_delayed_work(vportx_wq, &st->watch_work, 0);
+	else
+		queue_delayed_work(vportx_wq, &st->watch_work, 1);
 	return 0;
 }
 
@@ -381,6 +401,7 @@ static const struct vportx_backend_ops stacked_ops = {
 	.release = stacked_release,
 	.read = stacked_read,
 	.push = stacked_push,
+	.write_through = stacked_write_through,
 	.splice_write = stacked_splice_write,
 	.poll = stacked_poll,
 	.destroy = stacked_destroy,

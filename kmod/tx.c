@@ -250,6 +250,38 @@ static void tx_push_now(struct vportx_node *node)
 }
 
 /*
+ * A write after a pause, with nothing queued before it: hand the writer's
+ * buffer to the backend's write_through, as a stock write would do, which
+ * for one message costs less than queueing it and pushing it through
+ * splice. Returns the bytes the port took, 0 if it took none and the
+ * write is to be queued, or an error such as -EFAULT.
+ */
+static ssize_t tx_write_through(struct vportx_node *node,
+				struct iov_iter *from)
+{
+	ssize_t n;
+
+	if (!node->ops->write_through || !iter_is_ubuf(from) ||
+	    READ_ONCE(node->txq.queued) ||
+	    delayed_work_pending(&node->tx_work) ||
+	    !mutex_trylock(&node->tx_push_lock))
+		return 0;
+	/* Checked again under the lock: no push may be half done. */
+	n = READ_ONCE(node->txq.queued) ? 0 :
+	    node->ops->write_through(node, from->ubuf + from->iov_offset,
+				     iov_iter_count(from));
+	mutex_unlock(&node->tx_push_lock);
+	if (n == -EAGAIN || n == 0)
+		return 0;
+	if (n > 0) {
+		iov_iter_advance(from, n);
+		atomic64_inc(&node->tx_pushes);
+		atomic64_add(n, &node->tx_bytes);
+	}
+	return n;
+}
+
+/*
  * Is this write part of a stream? The gap is from the end of the last
  * write, pushes included, to now. Under tx_lock.
  */
@@ -266,23 +298,24 @@ static bool tx_streaming(struct vportx_node *node)
 static void tx_written(struct vportx_node *node)
 {
 	tx_push_inline(node);
-	if (tx_streaming(node))
+	if (node->tx_burst == VPORTX_TX_BURST)
 		tx_defer(node);
 	else
 		tx_push_now(node);
-	node->tx_last_write = local_clock();
 }
 
 /*
- * Copy all of @from into the queue, waiting for room as needed, or as much
- * as fits without waiting if @nonblock. Returns the bytes taken; ENODEV
- * once the port is unplugged, EAGAIN or ERESTARTSYS if none were taken.
+ * Copy the rest of @from into the queue, waiting for room as needed, or as
+ * much as fits without waiting if @nonblock; @done bytes of this write
+ * went to the port already. Returns the bytes taken in all; ENODEV once
+ * the port is unplugged, EAGAIN or ERESTARTSYS if none were taken.
  */
-ssize_t vportx_tx_write(struct vportx_node *node, struct iov_iter *from,
-			bool nonblock)
+static ssize_t tx_write_queued(struct vportx_node *node,
+			       struct iov_iter *from, bool nonblock,
+			       ssize_t done)
 {
 	bool stalled = false;
-	ssize_t done = 0, n;
+	ssize_t n;
 
 	for (;;) {
 		if (READ_ONCE(node->unplugged))
@@ -308,6 +341,27 @@ ssize_t vportx_tx_write(struct vportx_node *node, struct iov_iter *from,
 					     READ_ONCE(node->unplugged)))
 			return done ? done : -ERESTARTSYS;
 	}
+}
+
+/*
+ * A write: straight to the port after a pause when nothing is queued,
+ * otherwise into the queue (see the top of this file). Returns what
+ * tx_write_queued() does.
+ */
+ssize_t vportx_tx_write(struct vportx_node *node, struct iov_iter *from,
+			bool nonblock)
+{
+	ssize_t done = 0;
+
+	if (!tx_streaming(node) && !READ_ONCE(node->unplugged)) {
+		done = tx_write_through(node, from);
+		if (done < 0 || !iov_iter_count(from))
+			goto out;
+	}
+	done = tx_write_queued(node, from, nonblock, done);
+out:
+	node->tx_last_write = local_clock();
+	return done;
 }
 
 static bool tx_drained(struct vportx_node *node)

@@ -32,7 +32,10 @@ struct vportx_node;
  * TX work, whenever the port is open: from start to destroy with
  * hold=always, from open to release with hold=open. It returns how many
  * bytes it pushed, or -EAGAIN after which the backend calls
- * vportx_tx_kick() once the port has room. poll reports the port's
+ * vportx_tx_kick() once the port has room. write_through, which a backend
+ * may leave out, writes from the writer's buffer straight to the port
+ * under the same rules as push, for a write with nothing queued before
+ * it. poll reports the port's
  * EPOLLIN, EPOLLHUP and EPOLLERR; the core decides EPOLLOUT. start runs
  * once the node exists, before anyone can find it; destroy undoes start
  * and the backend's attach, before the node's device goes away.
@@ -45,6 +48,8 @@ struct vportx_backend_ops {
 	ssize_t (*read)(struct vportx_node *node, char __user *buf, size_t len,
 			bool nonblock);
 	ssize_t (*push)(struct vportx_node *node, size_t len);
+	ssize_t (*write_through)(struct vportx_node *node,
+				 const char __user *buf, size_t len);
 	ssize_t (*splice_write)(struct vportx_node *node,
 				struct pipe_inode_info *pipe, size_t len,
 				unsigned int flags, bool nonblock);
