@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A node's TX path. write() copies into the node's queue (txq.c). A write
- * after a pause is pushed at once by the writer itself, on its own CPU,
- * as a stock write is: nothing waits for another CPU to wake up. Once
+ * A node's TX path. A write after a pause is pushed at once by the writer
+ * itself, on its own CPU, as a stock write is: nothing waits for another
+ * CPU to wake up. With nothing queued before it, it goes straight through
+ * the backend's write_through; otherwise, and for any write the port
+ * cannot take now, write() copies into the node's queue (txq.c). Once
  * writes stream (VPORTX_TX_BURST of them, each within VPORTX_TX_GAP_NS of
  * the last), pushing each would cost more than the writes themselves: the
  * writer then only queues, pushes whole 64 KiB elements itself, and
@@ -271,13 +273,12 @@ static ssize_t tx_write_through(struct vportx_node *node,
 	    node->ops->write_through(node, from->ubuf + from->iov_offset,
 				     iov_iter_count(from));
 	mutex_unlock(&node->tx_push_lock);
-	if (n == -EAGAIN || n == 0)
-		return 0;
-	if (n > 0) {
-		iov_iter_advance(from, n);
-		atomic64_inc(&node->tx_pushes);
-		atomic64_add(n, &node->tx_bytes);
-	}
+	/* A bad buffer is the writer's error; anything else, try the queue. */
+	if (n <= 0)
+		return n == -EFAULT ? n : 0;
+	iov_iter_advance(from, n);
+	atomic64_inc(&node->tx_pushes);
+	atomic64_add(n, &node->tx_bytes);
 	return n;
 }
 
