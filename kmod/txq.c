@@ -297,6 +297,17 @@ bool vportx_txq_advance(struct vportx_txq *q, size_t n)
 	return writable;
 }
 
+/* Move every page the queue holds, spares too, to @pages. */
+static void take_all(struct vportx_txq *q, struct list_head *pages)
+{
+	lockdep_assert_held(&q->lock);
+	list_splice_init(&q->pages, pages);
+	list_splice_init(&q->spare, pages);
+	q->spares = 0;
+	q->pages_held = 0;
+	q->head = 0;
+}
+
 /*
  * Throw away everything queued, with no writer at work (the node is not
  * open); returns how many bytes that was.
@@ -307,13 +318,9 @@ size_t vportx_txq_discard(struct vportx_txq *q)
 	size_t dropped;
 
 	spin_lock(&q->lock);
-	list_splice_init(&q->pages, &pages);
-	list_splice_init(&q->spare, &pages);
-	q->spares = 0;
-	q->pages_held = 0;
+	take_all(q, &pages);
 	dropped = q->queued;
 	q->queued = 0;
-	q->head = 0;
 	q->full = false;
 	spin_unlock(&q->lock);
 	free_pages_list(&pages);
@@ -326,13 +333,8 @@ void vportx_txq_trim(struct vportx_txq *q)
 	LIST_HEAD(pages);
 
 	spin_lock(&q->lock);
-	if (!q->queued && !q->filling) {
-		list_splice_init(&q->pages, &pages);
-		list_splice_init(&q->spare, &pages);
-		q->spares = 0;
-		q->pages_held = 0;
-		q->head = 0;
-	}
+	if (!q->queued && !q->filling)
+		take_all(q, &pages);
 	spin_unlock(&q->lock);
 	free_pages_list(&pages);
 }
