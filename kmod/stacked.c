@@ -132,6 +132,16 @@ static ssize_t stacked_read(struct vportx_node *node, char __user *buf,
 }
 
 /*
+ * The port took nothing: forget the room seen last, so that the next poll
+ * to see room kicks the TX work.
+ */
+static void port_full(struct vportx_stacked *st)
+{
+	atomic_andnot((__force int)EPOLLOUT, &st->seen);
+	port_mask(st);
+}
+
+/*
  * Push up to @len queued bytes. The port's splice_write takes them as one
  * element of up to a pipe's worth (16 pages) per call; do_splice_direct()
  * calls it until @len is pushed or the port is full.
@@ -143,11 +153,8 @@ static ssize_t stacked_push(struct vportx_node *node, size_t len)
 	ssize_t n;
 
 	n = do_splice_direct(st->queue, &in, st->port, &out, len, 0);
-	if (n == -EAGAIN) {
-		/* Forget the room seen last: the next poll to see room kicks. */
-		atomic_andnot((__force int)EPOLLOUT, &st->seen);
-		port_mask(st);
-	}
+	if (n == -EAGAIN)
+		port_full(st);
 	return n;
 }
 
@@ -159,11 +166,8 @@ static ssize_t stacked_write_through(struct vportx_node *node,
 	loff_t pos = 0;
 	ssize_t n = st->port->f_op->write(st->port, buf, len, &pos);
 
-	if (n == -EAGAIN) {
-		/* As in stacked_push(): the next poll to see room kicks. */
-		atomic_andnot((__force int)EPOLLOUT, &st->seen);
-		port_mask(st);
-	}
+	if (n == -EAGAIN)
+		port_full(st);
 	return n;
 }
 
