@@ -269,8 +269,11 @@ static void watch_work(struct work_struct *work)
 /*
  * Under the port's wait queue lock, often in its interrupt handler: once
  * per element the host consumed while a writer streams, and once per
- * arrival. The node's waiters and the TX work look at the port themselves;
- * the watch work is only for what nobody waits on: SIGIO, and the host's
+ * arrival. The node's waiters look at the port themselves. The TX work is
+ * kicked only if the port was last found full: kicking it for every
+ * element consumed would push each time the host caught up, which for a
+ * writer streaming small writes halves the bytes per push. The watch work
+ * is only for what nobody waits on: SIGIO, and the host's
  * and the device's state for sysfs and uevents. While the host is there
  * and nobody wants SIGIO, it runs up to a tick later, once for all the
  * wake-ups of that tick: a cross-CPU wake-up for each costs more than a
@@ -286,7 +289,8 @@ static int watch_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 	struct vportx_node *node = st->node;
 
 	wake_up_interruptible(&node->wq);
-	vportx_tx_kick(node);
+	if (!(atomic_read(&st->seen) & (__force int)EPOLLOUT))
+		vportx_tx_kick(node);
 	if (READ_ONCE(node->fasync) || READ_ONCE(node->host_connected) != 1)
 		mod_delayed_work(vportx_wq, &st->watch_work, 0);
 	else
