@@ -527,6 +527,50 @@ static double kcopy(char *dst)
 	return cfg.bulk / (t1 - t0) / 1e6;
 }
 
+/* Empty @len bytes out of pipe @in into /dev/null (@null), no copy. */
+static void pipe_empty(int in, int null, size_t len)
+{
+	while (len) {
+		ssize_t n = splice(in, NULL, null, NULL, len, 0);
+
+		if (n <= 0)
+			fail("pipe ceiling: splice to /dev/null: %s",
+			     n ? strerror(errno) : "0");
+		len -= n;
+	}
+}
+
+/*
+ * The cheapest write() that copies a message somewhere: the messages of
+ * msg_buf[@si], one write() each, into a 1 MiB pipe that is emptied
+ * without a copy (splice to /dev/null) whenever it is full, all on one
+ * CPU, so no wake-ups either. A node's write() copies too, so no
+ * one-write()-per-message path gets past this (msgs/s).
+ */
+static double pipe_rate(int null, size_t si)
+{
+	size_t size = msg_sizes[si], fill = MIB / size, i;
+	const char *p = msg_buf[si];
+	double t0, t1;
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC))
+		fail("pipe: %s", strerror(errno));
+	if (fcntl(fds[1], F_SETPIPE_SZ, MIB) < 0)
+		fail("F_SETPIPE_SZ: %s", strerror(errno));
+	t0 = now();
+	for (i = 0; i < cfg.msgs; i++, p += size) {
+		if (write(fds[1], p, size) != (ssize_t)size)
+			fail("pipe ceiling: write: %s", strerror(errno));
+		if ((i + 1) % fill == 0)
+			pipe_empty(fds[0], null, fill * size);
+	}
+	t1 = now();
+	close(fds[0]);
+	close(fds[1]);
+	return cfg.msgs / (t1 - t0);
+}
+
 static void pin(int cpu)
 {
 	cpu_set_t set;
@@ -619,6 +663,14 @@ static void ceilings(void)
 		       cfg.bulk / (t1 - t0) / 1e6, "MB/s");
 		result("ceiling_kcopy", "-", run, "bw", kcopy(dst), "MB/s");
 		result("ceiling_wakeup", "-", run, "p50", wakeup_p50(), "us");
+		for (i = 0; i < NMSG; i++) {
+			char wl[32];
+
+			snprintf(wl, sizeof(wl), "ceiling_pipe%zu",
+				 msg_sizes[i]);
+			result(wl, "-", run, "rate", pipe_rate(fd, i),
+			       "msgs/s");
+		}
 	}
 	close(fd);
 	free(dst);
