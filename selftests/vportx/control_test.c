@@ -27,34 +27,9 @@
 #include "vportx_util.h"
 
 #define CTL_PATH "/dev/" VPORTX_CONTROL_NAME
-#define NOBODY 65534
 /* A minor no test ever gets: the rig attaches at most a handful of ports. */
 #define UNUSED_MINOR 4000
 #define MAX_ATTACHED 4
-
-/*
- * Run @fn(@ctl, @fd) in a child that dropped every id to nobody (which
- * clears its capabilities). Its exit status: 0 when @fn saw what it had to,
- * otherwise what it saw instead (see nobody_open and nobody_attach).
- */
-static int as_nobody(int (*fn)(int, int), int ctl, int fd)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -errno;
-	if (!pid) {
-		if (setgroups(0, NULL) ||
-		    setresgid(NOBODY, NOBODY, NOBODY) ||
-		    setresuid(NOBODY, NOBODY, NOBODY) || geteuid() != NOBODY)
-			_exit(254);
-		_exit(fn(ctl, fd));
-	}
-	if (waitpid(pid, &status, 0) != pid)
-		return -errno;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 253;
-}
 
 /* 0 for EACCES, 255 if the open succeeded, else the errno it got. */
 static int nobody_open(int ctl, int fd)
@@ -183,7 +158,7 @@ TEST_F(ctl, control_node_root_only)
 
 TEST_F(ctl, nonroot_open_eacces)
 {
-	int ret = as_nobody(nobody_open, -1, -1);
+	int ret = vportx_as_nobody(nobody_open, -1, -1);
 
 	EXPECT_EQ(0, ret) TH_LOG("nobody's open of %s: %s", CTL_PATH,
 				 ret == 255 ? "succeeded" : strerror(ret));
@@ -196,7 +171,7 @@ TEST_F(ctl, nonroot_attach_eperm)
 
 	self->fd = rig_port_open("test.unix", O_RDWR);
 	ASSERT_LE(0, self->fd);
-	ret = as_nobody(nobody_attach, self->ctl, self->fd);
+	ret = vportx_as_nobody(nobody_attach, self->ctl, self->fd);
 	EXPECT_EQ(0, ret) TH_LOG("nobody's attach: %s",
 				 ret == 255 ? "succeeded" : strerror(ret));
 }

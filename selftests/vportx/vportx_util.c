@@ -4,11 +4,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "guest.h"
@@ -191,4 +193,30 @@ int vportx_wait_attr(const struct vportx_attach *a, const char *attr,
 		usleep(10000);
 	}
 	return -ETIMEDOUT;
+}
+
+#define NOBODY 65534
+
+/*
+ * Run @fn(@ctl, @fd) in a child that dropped every id to nobody (which
+ * clears its capabilities). Its exit status: 0 when @fn saw what it had to,
+ * otherwise what it saw instead (the callers).
+ */
+int vportx_as_nobody(int (*fn)(int, int), int ctl, int fd)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		if (setgroups(0, NULL) ||
+		    setresgid(NOBODY, NOBODY, NOBODY) ||
+		    setresuid(NOBODY, NOBODY, NOBODY) || geteuid() != NOBODY)
+			_exit(254);
+		_exit(fn(ctl, fd));
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 253;
 }

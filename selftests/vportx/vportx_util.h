@@ -72,4 +72,10 @@ int vportx_node_sysfs_set(const struct vportx_attach *a, const char *attr,
 int vportx_wait_attr(const struct vportx_attach *a, const char *attr,
 		     const char *want, int timeout_ms);
 
+/*
+ * Run @fn(@ctl, @fd) in a child that dropped every id to nobody (which
+ * clears its capabilities): its exit status, or -errno if it could not run.
+ */
+int vportx_as_nobody(int (*fn)(int, int), int ctl, int fd);
+
 #endif /* _VPORTX_SELFTESTS_VPORTX_UTIL_H */
