@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The control device, /dev/vportx-control: attach, detach and describe
- * nodes (include/uapi/linux/vportx.h documents every command and errno).
+ * nodes, claim and release devices (include/uapi/linux/vportx.h documents
+ * every command and errno).
  */
 
 #include "vportx.h"
@@ -88,13 +89,27 @@ static long ioc_info(struct vportx_info __user *argp)
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
+/* VPORTX_IOC_CLAIM and VPORTX_IOC_RELEASE. */
+static long ioc_claim(struct vportx_claim __user *argp, bool claim)
+{
+	struct vportx_claim c;
+
+	if (copy_from_user(&c, argp, sizeof(c)))
+		return -EFAULT;
+	if (c.flags || !reserved_zero(c.__reserved, sizeof(c.__reserved)))
+		return -EINVAL;
+	return claim ? vportx_direct_claim(c.index) :
+		       vportx_direct_release(c.index);
+}
+
 static long vportx_control_ioctl(struct file *file, unsigned int cmd,
 				 unsigned long arg)
 {
 	void __user *argp = (void __user *)arg;
 
 	if (cmd != VPORTX_IOC_ATTACH && cmd != VPORTX_IOC_DETACH &&
-	    cmd != VPORTX_IOC_INFO)
+	    cmd != VPORTX_IOC_INFO && cmd != VPORTX_IOC_CLAIM &&
+	    cmd != VPORTX_IOC_RELEASE)
 		return -ENOTTY;
 	/* The device is 0600, but an fd can be passed to the unprivileged. */
 	if (!capable(CAP_SYS_ADMIN))
@@ -104,6 +119,10 @@ static long vportx_control_ioctl(struct file *file, unsigned int cmd,
 		return ioc_attach(argp);
 	case VPORTX_IOC_DETACH:
 		return ioc_detach(argp);
+	case VPORTX_IOC_CLAIM:
+		return ioc_claim(argp, true);
+	case VPORTX_IOC_RELEASE:
+		return ioc_claim(argp, false);
 	default:
 		return ioc_info(argp);
 	}

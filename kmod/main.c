@@ -22,6 +22,9 @@ static int __init vportx_mod_init(void)
 	ret = vportx_node_init();
 	if (ret)
 		goto err_node;
+	ret = vportx_direct_init();
+	if (ret)
+		goto err_direct;
 	/* Last: the control device reaches everything set up above. */
 	ret = vportx_control_init();
 	if (ret)
@@ -31,6 +34,8 @@ static int __init vportx_mod_init(void)
 	return 0;
 
 err_control:
+	vportx_direct_uninit();
+err_direct:
 	vportx_node_uninit();
 err_node:
 	return ret;
@@ -39,6 +44,7 @@ err_node:
 static void __exit vportx_mod_exit(void)
 {
 	vportx_control_uninit();
+	vportx_direct_uninit();
 	vportx_node_destroy_all();
 	vportx_node_uninit();
 	pr_info("vportx unloaded\n");

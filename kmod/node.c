@@ -42,6 +42,21 @@ static bool port_attached(dev_t port_devt)
 	return false;
 }
 
+/* A node is attached to a port of the virtio device virtio@port_dev. */
+bool vportx_node_on_device(u32 port_dev)
+{
+	struct vportx_node *node;
+	bool ret = false;
+	int id;
+
+	mutex_lock(&nodes_lock);
+	idr_for_each_entry(&nodes, node, id)
+		if (node->port_dev == port_dev)
+			ret = true;
+	mutex_unlock(&nodes_lock);
+	return ret;
+}
+
 static int vportx_open(struct inode *inode, struct file *file)
 {
 	struct vportx_node *node;

@@ -140,6 +140,7 @@ int vportx_node_destroy(u32 minor);
 void vportx_node_destroy_all(void);
 struct vportx_info;
 int vportx_node_info(struct vportx_info *info);
+bool vportx_node_on_device(u32 port_dev);
 void vportx_node_port_state(struct vportx_node *node, int host_connected,
 			    bool unplugged);
 void vportx_node_readable(struct vportx_node *node);
@@ -172,6 +173,11 @@ extern const struct attribute_group *vportx_node_groups[];
 
 /* stacked.c */
 struct vportx_attach;
+int vportx_direct_init(void);
+void vportx_direct_uninit(void);
+int vportx_direct_claim(u32 index);
+int vportx_direct_release(u32 index);
+
 int vportx_stacked_attach(int fd, const struct vportx_params *params,
 			  struct vportx_attach *out);
 

@@ -33,6 +33,23 @@
  *	Describe the node with @minor, or with VPORTX_INFO_F_NEXT the first
  *	node whose minor is >= @minor (iterate from 0, adding 1 each time).
  *	ENXIO when there is none.
+ * VPORTX_IOC_CLAIM (struct vportx_claim, in)
+ *	Hand the virtio-console device virtio@index to vportx's own virtio
+ *	driver (the direct backend): vportx unbinds it from its driver
+ *	(virtio_console) and binds it to "vportx". vportx's driver never
+ *	binds a device that was not claimed. Every port of the device
+ *	disappears from virtio_console at once: a process holding one of its
+ *	/dev/vportNpM open gets ENODEV from it.
+ *	Errors: EPERM without CAP_SYS_ADMIN; EINVAL for flags or reserved
+ *	bits, or a virtio device that is not a console; ENODEV if there is
+ *	no virtio@index; EBUSY if it is claimed already, or a port of it is
+ *	attached to vportx with VPORTX_IOC_ATTACH; any error of the driver's
+ *	probe (then the device goes back to virtio_console).
+ * VPORTX_IOC_RELEASE (struct vportx_claim, in)
+ *	Give the device back: unbind it from vportx and let the driver core
+ *	find it a driver again (virtio_console). ENXIO if it is not claimed;
+ *	EINVAL for flags or reserved bits. Unloading vportx releases every
+ *	claimed device the same way.
  *
  * Every structure is made of __u32 and __u64 only; reserved fields must be
  * zero on input and are zero on output. Unknown ioctls get ENOTTY.
@@ -103,8 +120,16 @@ struct vportx_info {
 	__u64 __reserved[4];	/* zero */
 };
 
+struct vportx_claim {
+	__u32 index;		/* in: N of the virtio device virtioN */
+	__u32 flags;		/* in: zero, none defined */
+	__u64 __reserved[3];	/* zero */
+};
+
 #define VPORTX_IOC_ATTACH _IOWR(VPORTX_IOCTL_TYPE, 0x00, struct vportx_attach)
 #define VPORTX_IOC_DETACH _IOW(VPORTX_IOCTL_TYPE, 0x01, struct vportx_detach)
 #define VPORTX_IOC_INFO _IOWR(VPORTX_IOCTL_TYPE, 0x02, struct vportx_info)
+#define VPORTX_IOC_CLAIM _IOW(VPORTX_IOCTL_TYPE, 0x03, struct vportx_claim)
+#define VPORTX_IOC_RELEASE _IOW(VPORTX_IOCTL_TYPE, 0x04, struct vportx_claim)
 
 #endif /* _UAPI_LINUX_VPORTX_H */

@@ -1,0 +1,603 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The direct backend, first part: vportx as the virtio driver of the
+ * virtio-console devices claimed for it, speaking the multiport control
+ * protocol with the device. This part learns the device's ports, their
+ * names, which are consoles and whether a host is connected to each; it
+ * opens no port and moves no data yet. debugfs shows what it learnt
+ * (vportx/virtioN).
+ *
+ * vportx never takes a device by accident: its probe refuses every device
+ * that VPORTX_IOC_CLAIM did not name, so virtio_console stays the driver
+ * of every other console device, whichever module loads first. A claim
+ * unbinds the device from its driver and binds it to vportx; a release,
+ * and unloading vportx, hand it back to the driver core, which finds it
+ * virtio_console again.
+ *
+ * The control queues: the device's messages land in page-sized buffers
+ * that the control work hands back to the device once read; our own
+ * messages go in buffers of their own that the control-out interrupt
+ * frees, so nobody ever spins waiting for the device to take one.
+ */
+
+#include "compat.h"
+#include "vportx.h"
+
+#include <linux/vportx.h>
+
+#include <linux/debugfs.h>
+#include <linux/list.h>
+#include <linux/module.h>
+#include <linux/scatterlist.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/virtio.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_console.h>
+#include <linux/virtio_ids.h>
+
+/* A device's control message: a header, and for PORT_NAME the name. */
+#define DIRECT_CTRL_BUF PAGE_SIZE
+/* QEMU's limit for max_ports, and virtio_console's. */
+#define DIRECT_MAX_PORTS 0x8000
+/* Longest port name kept: names become file names under /dev/vportx. */
+#define DIRECT_NAME_MAX 255
+
+/* Virtqueues, in the order the device numbers them (multiport). */
+enum { VQ_RX0, VQ_TX0, VQ_CTRL_IN, VQ_CTRL_OUT, VQ_USED };
+
+struct direct_port {
+	char *name;		/* NULL until the device names it */
+	bool console;		/* a virtconsole port: never opened */
+	bool host_connected;
+};
+
+struct direct_dev {
+	struct virtio_device *vdev;
+	u32 max_ports;
+	struct virtqueue *ctrl_in;
+	struct virtqueue *ctrl_out;
+	spinlock_t ctrl_out_lock;	/* senders against the interrupt */
+	struct work_struct ctrl_work;	/* reads the device's messages */
+	struct mutex lock;	/* the ports */
+	struct dentry *debugfs;
+	struct direct_port *ports[];	/* by id; NULL if the id is free */
+};
+
+/* A claimed device, and a reference that keeps its index ours. */
+struct direct_claim {
+	struct list_head list;
+	struct device *dev;
+	u32 index;
+};
+
+/* One claim or release at a time; probe only reads the list. */
+static DEFINE_MUTEX(claim_op_lock);
+static DEFINE_MUTEX(claims_lock);
+static LIST_HEAD(claims);
+static struct dentry *direct_debugfs;
+static struct virtio_driver direct_driver;
+
+static struct direct_claim *claim_find(u32 index)
+{
+	struct direct_claim *c;
+
+	lockdep_assert_held(&claims_lock);
+	list_for_each_entry(c, &claims, list)
+		if (c->index == index)
+			return c;
+	return NULL;
+}
+
+static bool direct_claimed(u32 index)
+{
+	bool ret;
+
+	mutex_lock(&claims_lock);
+	ret = claim_find(index);
+	mutex_unlock(&claims_lock);
+	return ret;
+}
+
+/* Free the messages the device has taken. Under ctrl_out_lock. */
+static void ctrl_out_reclaim(struct direct_dev *dd)
+{
+	unsigned int len;
+	void *msg;
+
+	while ((msg = virtqueue_get_buf(dd->ctrl_out, &len)))
+		kfree(msg);
+}
+
+static void ctrl_out_done(struct virtqueue *vq)
+{
+	struct direct_dev *dd = vq->vdev->priv;
+	unsigned long flags;
+
+	spin_lock_irqsave(&dd->ctrl_out_lock, flags);
+	ctrl_out_reclaim(dd);
+	spin_unlock_irqrestore(&dd->ctrl_out_lock, flags);
+}
+
+/* Send @event with @value about port @id; the interrupt frees it. */
+static int ctrl_send(struct direct_dev *dd, u32 id, u16 event, u16 value)
+{
+	struct virtio_device *vdev = dd->vdev;
+	struct virtio_console_control *msg;
+	struct scatterlist sg;
+	unsigned long flags;
+	int ret;
+
+	msg = kmalloc(sizeof(*msg), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	msg->id = cpu_to_virtio32(vdev, id);
+	msg->event = cpu_to_virtio16(vdev, event);
+	msg->value = cpu_to_virtio16(vdev, value);
+	sg_init_one(&sg, msg, sizeof(*msg));
+	spin_lock_irqsave(&dd->ctrl_out_lock, flags);
+	ctrl_out_reclaim(dd);
+	ret = virtqueue_add_outbuf(dd->ctrl_out, &sg, 1, msg, GFP_ATOMIC);
+	if (!ret)
+		virtqueue_kick(dd->ctrl_out);
+	spin_unlock_irqrestore(&dd->ctrl_out_lock, flags);
+	if (ret) {
+		dev_warn_ratelimited(&vdev->dev,
+				     "control message %u for port %u not sent: %d\n",
+				     event, id, ret);
+		kfree(msg);
+	}
+	return ret;
+}
+
+static int ctrl_in_post(struct direct_dev *dd, void *buf)
+{
+	struct scatterlist sg;
+
+	sg_init_one(&sg, buf, DIRECT_CTRL_BUF);
+	return virtqueue_add_inbuf(dd->ctrl_in, &sg, 1, buf, GFP_KERNEL);
+}
+
+/* Give the device a buffer for every free slot of the control-in queue. */
+static int ctrl_in_fill(struct direct_dev *dd)
+{
+	void *buf;
+
+	while (dd->ctrl_in->num_free) {
+		buf = kmalloc(DIRECT_CTRL_BUF, GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+		if (ctrl_in_post(dd, buf)) {
+			kfree(buf);
+			break;
+		}
+	}
+	virtqueue_kick(dd->ctrl_in);
+	return 0;
+}
+
+static void port_free(struct direct_port *port)
+{
+	if (!port)
+		return;
+	kfree(port->name);
+	kfree(port);
+}
+
+/* PORT_ADD: answer PORT_READY, 1 if we keep the port, 0 if we cannot. */
+static void port_add(struct direct_dev *dd, u32 id)
+{
+	if (!dd->ports[id])
+		dd->ports[id] = kzalloc(sizeof(*dd->ports[id]), GFP_KERNEL);
+	ctrl_send(dd, id, VIRTIO_CONSOLE_PORT_READY, !!dd->ports[id]);
+}
+
+/* Printable, no slash, no blank: it is to become a file name. */
+static bool name_ok(const char *name, size_t len)
+{
+	size_t i;
+
+	if (!len || len > DIRECT_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (name[i] <= ' ' || name[i] > '~' || name[i] == '/')
+			return false;
+	return true;
+}
+
+/* PORT_NAME: the first name counts (a restored device sends it again). */
+static void port_name(struct direct_dev *dd, u32 id, const char *name,
+		      size_t len)
+{
+	struct direct_port *port = dd->ports[id];
+
+	if (port->name)
+		return;
+	/* QEMU counts the name's terminating NUL in the message. */
+	len = strnlen(name, len);
+	if (!name_ok(name, len)) {
+		dev_warn(&dd->vdev->dev,
+			 "port %u: a name of %zu bytes that is not a file name; the port stays unnamed\n",
+			 id, len);
+		return;
+	}
+	port->name = kmemdup_nul(name, len, GFP_KERNEL);
+	dev_dbg(&dd->vdev->dev, "port %u is %s\n", id,
+		port->name ?: "(no memory for its name)");
+}
+
+/* One message of the device, @len bytes at @buf. Under dd->lock. */
+static void ctrl_handle(struct direct_dev *dd, const void *buf,
+			unsigned int len)
+{
+	const struct virtio_console_control *msg = buf;
+	struct virtio_device *vdev = dd->vdev;
+	u32 id;
+	u16 event, value;
+
+	if (len < sizeof(*msg)) {
+		dev_warn_ratelimited(&vdev->dev,
+				     "control message of %u bytes dropped\n",
+				     len);
+		return;
+	}
+	id = virtio32_to_cpu(vdev, msg->id);
+	event = virtio16_to_cpu(vdev, msg->event);
+	value = virtio16_to_cpu(vdev, msg->value);
+	if (id >= dd->max_ports) {
+		dev_warn_ratelimited(&vdev->dev,
+				     "control message %u for port %u of %u dropped\n",
+				     event, id, dd->max_ports);
+		return;
+	}
+	if (event == VIRTIO_CONSOLE_PORT_ADD) {
+		port_add(dd, id);
+		return;
+	}
+	if (!dd->ports[id]) {
+		dev_dbg(&vdev->dev, "control message %u for absent port %u\n",
+			event, id);
+		return;
+	}
+	switch (event) {
+	case VIRTIO_CONSOLE_PORT_REMOVE:
+		port_free(dd->ports[id]);
+		dd->ports[id] = NULL;
+		break;
+	case VIRTIO_CONSOLE_PORT_NAME:
+		port_name(dd, id, buf + sizeof(*msg), len - sizeof(*msg));
+		break;
+	case VIRTIO_CONSOLE_PORT_OPEN:
+		dd->ports[id]->host_connected = value;
+		break;
+	case VIRTIO_CONSOLE_CONSOLE_PORT:
+		dd->ports[id]->console = true;
+		break;
+	default:
+		/* RESIZE is for consoles' ttys: vportx gives them none. */
+		dev_dbg(&vdev->dev, "control message %u for port %u ignored\n",
+			event, id);
+	}
+}
+
+static void ctrl_work(struct work_struct *work)
+{
+	struct direct_dev *dd = container_of(work, struct direct_dev,
+					     ctrl_work);
+	unsigned int len;
+	void *buf;
+
+	mutex_lock(&dd->lock);
+	while ((buf = virtqueue_get_buf(dd->ctrl_in, &len))) {
+		ctrl_handle(dd, buf, min_t(unsigned int, len,
+					   DIRECT_CTRL_BUF));
+		if (ctrl_in_post(dd, buf))
+			kfree(buf);
+	}
+	mutex_unlock(&dd->lock);
+	virtqueue_kick(dd->ctrl_in);
+}
+
+static void ctrl_in_done(struct virtqueue *vq)
+{
+	struct direct_dev *dd = vq->vdev->priv;
+
+	queue_work(vportx_wq, &dd->ctrl_work);
+}
+
+/* Port 0's queues exist in every layout; this part does not use them. */
+static int direct_find_vqs(struct direct_dev *dd)
+{
+	static const char *const names[VQ_USED] = {
+		"input", "output", "control-i", "control-o"
+	};
+	vq_callback_t *callbacks[VQ_USED] = {
+		NULL, NULL, ctrl_in_done, ctrl_out_done
+	};
+	struct virtqueue *vqs[VQ_USED];
+	int ret;
+
+	ret = vportx_find_vqs(dd->vdev, VQ_USED, vqs, callbacks, names);
+	if (ret)
+		return ret;
+	dd->ctrl_in = vqs[VQ_CTRL_IN];
+	dd->ctrl_out = vqs[VQ_CTRL_OUT];
+	return 0;
+}
+
+static void direct_free_bufs(struct direct_dev *dd)
+{
+	void *buf;
+
+	while ((buf = virtqueue_detach_unused_buf(dd->ctrl_in)))
+		kfree(buf);
+	while ((buf = virtqueue_detach_unused_buf(dd->ctrl_out)))
+		kfree(buf);
+}
+
+static int ports_show(struct seq_file *m, void *v)
+{
+	struct direct_dev *dd = m->private;
+	struct direct_port *port;
+	u32 id;
+
+	mutex_lock(&dd->lock);
+	for (id = 0; id < dd->max_ports; id++) {
+		port = dd->ports[id];
+		if (port)
+			seq_printf(m, "%u %s %d %d\n", id, port->name ?: "-",
+				   port->host_connected, port->console);
+	}
+	mutex_unlock(&dd->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ports);
+
+static struct direct_dev *direct_alloc(struct virtio_device *vdev)
+{
+	struct direct_dev *dd;
+	u32 max_ports;
+
+	max_ports = virtio_cread32(vdev, offsetof(struct virtio_console_config,
+						  max_nr_ports));
+	if (!max_ports || max_ports > DIRECT_MAX_PORTS) {
+		dev_err(&vdev->dev, "max_nr_ports %u out of range\n",
+			max_ports);
+		return ERR_PTR(-EINVAL);
+	}
+	dd = kvzalloc(struct_size(dd, ports, max_ports), GFP_KERNEL);
+	if (!dd)
+		return ERR_PTR(-ENOMEM);
+	dd->vdev = vdev;
+	dd->max_ports = max_ports;
+	spin_lock_init(&dd->ctrl_out_lock);
+	INIT_WORK(&dd->ctrl_work, ctrl_work);
+	mutex_init(&dd->lock);
+	return dd;
+}
+
+static void direct_free(struct direct_dev *dd)
+{
+	u32 id;
+
+	for (id = 0; id < dd->max_ports; id++)
+		port_free(dd->ports[id]);
+	kvfree(dd);
+}
+
+static int direct_probe(struct virtio_device *vdev)
+{
+	struct direct_dev *dd;
+	int ret;
+
+	if (!direct_claimed(vdev->index))
+		return -ENODEV;
+	if (!virtio_has_feature(vdev, VIRTIO_CONSOLE_F_MULTIPORT)) {
+		dev_err(&vdev->dev, "no multiport: vportx cannot drive it\n");
+		return -EINVAL;
+	}
+	dd = direct_alloc(vdev);
+	if (IS_ERR(dd))
+		return PTR_ERR(dd);
+	vdev->priv = dd;
+	ret = direct_find_vqs(dd);
+	if (ret)
+		goto err_free;
+	virtio_device_ready(vdev);
+	ret = ctrl_in_fill(dd);
+	if (ret)
+		goto err_reset;
+	ret = ctrl_send(dd, VIRTIO_CONSOLE_BAD_ID,
+			VIRTIO_CONSOLE_DEVICE_READY, 1);
+	if (ret)
+		goto err_reset;
+	dd->debugfs = debugfs_create_file(dev_name(&vdev->dev), 0400,
+					  direct_debugfs, dd, &ports_fops);
+	dev_info(&vdev->dev, "driven by vportx, up to %u ports\n",
+		 dd->max_ports);
+	return 0;
+
+err_reset:
+	virtio_reset_device(vdev);
+	cancel_work_sync(&dd->ctrl_work);
+	direct_free_bufs(dd);
+	vdev->config->del_vqs(vdev);
+err_free:
+	vdev->priv = NULL;
+	direct_free(dd);
+	return ret;
+}
+
+/* A reset device interrupts no more: then the work can be cancelled. */
+static void direct_remove(struct virtio_device *vdev)
+{
+	struct direct_dev *dd = vdev->priv;
+
+	debugfs_remove(dd->debugfs);
+	virtio_reset_device(vdev);
+	cancel_work_sync(&dd->ctrl_work);
+	direct_free_bufs(dd);
+	vdev->config->del_vqs(vdev);
+	direct_free(dd);
+	dev_info(&vdev->dev, "released by vportx\n");
+}
+
+static const struct virtio_device_id direct_ids[] = {
+	{ VIRTIO_ID_CONSOLE, VIRTIO_DEV_ANY_ID },
+	{ 0 },
+};
+
+static const unsigned int direct_features[] = {
+	VIRTIO_CONSOLE_F_MULTIPORT,
+};
+
+/*
+ * No MODULE_DEVICE_TABLE: a console device is no reason to load vportx,
+ * which would not take it anyway.
+ */
+static struct virtio_driver direct_driver = {
+	.driver.name = KBUILD_MODNAME,
+	.driver.owner = THIS_MODULE,
+	.id_table = direct_ids,
+	.feature_table = direct_features,
+	.feature_table_size = ARRAY_SIZE(direct_features),
+	.probe = direct_probe,
+	.remove = direct_remove,
+};
+
+/* virtioN, with a reference, if it is a console device. */
+static struct device *console_get(u32 index)
+{
+	struct device *dev;
+	char name[24];
+
+	snprintf(name, sizeof(name), "virtio%u", index);
+	dev = bus_find_device_by_name(direct_driver.driver.bus, NULL, name);
+	if (!dev)
+		return ERR_PTR(-ENODEV);
+	if (dev_to_virtio(dev)->id.device != VIRTIO_ID_CONSOLE) {
+		put_device(dev);
+		return ERR_PTR(-EINVAL);
+	}
+	return dev;
+}
+
+static int claim_add(u32 index, struct device *dev)
+{
+	struct direct_claim *c;
+	int ret = -EBUSY;
+
+	mutex_lock(&claims_lock);
+	if (claim_find(index))
+		goto out;
+	ret = -ENOMEM;
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		goto out;
+	c->index = index;
+	c->dev = dev;
+	list_add(&c->list, &claims);
+	ret = 0;
+out:
+	mutex_unlock(&claims_lock);
+	return ret;
+}
+
+/* Take @index off the list: its device, with the claim's reference. */
+static struct device *claim_del(u32 index)
+{
+	struct direct_claim *c;
+	struct device *dev = NULL;
+
+	mutex_lock(&claims_lock);
+	c = claim_find(index);
+	if (c) {
+		list_del(&c->list);
+		dev = c->dev;
+		kfree(c);
+	}
+	mutex_unlock(&claims_lock);
+	return dev;
+}
+
+/* Unclaimed: unbind from vportx, and let the driver core rebind it. */
+static void device_give_back(struct device *dev)
+{
+	device_release_driver(dev);
+	if (device_attach(dev) < 0)
+		dev_warn(dev, "no driver took it back\n");
+	put_device(dev);
+}
+
+int vportx_direct_claim(u32 index)
+{
+	struct device *dev;
+	int ret;
+
+	mutex_lock(&claim_op_lock);
+	dev = console_get(index);
+	ret = PTR_ERR_OR_ZERO(dev);
+	if (ret)
+		goto out;
+	ret = -EBUSY;
+	if (vportx_node_on_device(index))
+		goto err_put;
+	ret = claim_add(index, dev);
+	if (ret)
+		goto err_put;
+	device_release_driver(dev);
+	ret = device_driver_attach(&direct_driver.driver, dev);
+	if (ret)
+		goto err_unclaim;
+	mutex_unlock(&claim_op_lock);
+	return 0;
+
+err_unclaim:
+	device_give_back(claim_del(index));
+	goto out;
+err_put:
+	put_device(dev);
+out:
+	mutex_unlock(&claim_op_lock);
+	return ret;
+}
+
+int vportx_direct_release(u32 index)
+{
+	struct device *dev;
+
+	mutex_lock(&claim_op_lock);
+	dev = claim_del(index);
+	if (dev)
+		device_give_back(dev);
+	mutex_unlock(&claim_op_lock);
+	return dev ? 0 : -ENXIO;
+}
+
+int vportx_direct_init(void)
+{
+	int ret;
+
+	direct_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	ret = register_virtio_driver(&direct_driver);
+	if (ret)
+		debugfs_remove(direct_debugfs);
+	return ret;
+}
+
+/* The driver goes first: then every claimed device is unbound. */
+void vportx_direct_uninit(void)
+{
+	struct direct_claim *c, *next;
+
+	mutex_lock(&claim_op_lock);
+	unregister_virtio_driver(&direct_driver);
+	list_for_each_entry_safe(c, next, &claims, list) {
+		list_del(&c->list);
+		device_give_back(c->dev);
+		kfree(c);
+	}
+	mutex_unlock(&claim_op_lock);
+	debugfs_remove(direct_debugfs);
+}
