@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +255,59 @@ static int cmd_detach(struct ctx *c, int argc, char **argv)
 	ret = detach_node(node);
 	udev_device_unref(node);
 	return ret;
+}
+
+/* DEVICE is virtioN or N: the N, or -1. */
+static long long device_index(const char *spec)
+{
+	const char *p = spec;
+	char *end;
+	long long n;
+
+	if (!strncmp(p, "virtio", 6))
+		p += 6;
+	if (*p < '0' || *p > '9')
+		return -1;
+	errno = 0;
+	n = strtoll(p, &end, 10);
+	if (errno || *end || n > UINT32_MAX)
+		return -1;
+	return n;
+}
+
+/* claim DEVICE / release DEVICE: hand a virtio-console device over. */
+static int claim_device(int argc, char **argv, bool claim)
+{
+	const char *what = claim ? "claim" : "release";
+	struct vportx_claim cl = { 0 };
+	long long index;
+	int ret;
+
+	if (argc != 2)
+		return fail_msg(what, "DEVICE (virtioN) please");
+	index = device_index(argv[1]);
+	if (index < 0)
+		return fail_msg(argv[1], "not a virtio device (virtioN or N)");
+	cl.index = index;
+	ret = control_ioctl(claim ? VPORTX_IOC_CLAIM : VPORTX_IOC_RELEASE,
+			    &cl);
+	if (ret == -ENXIO && !claim) {
+		fprintf(stderr, "vportxctl: %s: not claimed\n", argv[1]);
+		return EXIT_NOTHING;
+	}
+	return ret ? fail(argv[1], -ret) : EXIT_SUCCESS;
+}
+
+static int cmd_claim(struct ctx *c, int argc, char **argv)
+{
+	(void)c;
+	return claim_device(argc, argv, true);
+}
+
+static int cmd_release(struct ctx *c, int argc, char **argv)
+{
+	(void)c;
+	return claim_device(argc, argv, false);
 }
 
 /* What status and list show of a node, in this order. */
@@ -583,6 +637,9 @@ static int print_usage(FILE *out, int code)
 		"                        vportNpM or a port name) with its policy's settings\n"
 		"  detach NODE|--all     detach a node (/dev/vportxNpM, /dev/vportx/NAME,\n"
 		"                        vportxNpM, or its port) or every node\n"
+		"  claim DEVICE          hand a virtio-console device (virtioN) to vportx's\n"
+		"                        own driver, the direct backend\n"
+		"  release DEVICE        give it back to virtio_console\n"
 		"  list [--json]         the attached nodes\n"
 		"  status NODE [--json]  one node in full\n"
 		"  ports                 the virtio-serial ports and their nodes\n"
@@ -602,6 +659,7 @@ static const struct {
 	int (*fn)(struct ctx *c, int argc, char **argv);
 } commands[] = {
 	{ "attach", cmd_attach },	{ "detach", cmd_detach },
+	{ "claim", cmd_claim },		{ "release", cmd_release },
 	{ "list", cmd_list },		{ "status", cmd_status },
 	{ "ports", cmd_ports },		{ "policy", cmd_policy },
 	{ "udev-port", cmd_udev_port },	{ "udev-node", cmd_udev_node },
