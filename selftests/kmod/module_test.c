@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The module skeleton: loaded by the rig before the tests, with the version
- * the source says, and its banner in the kernel log.
+ * the source says, and its banner in the kernel log (more than once when
+ * a test before this one reloaded it, as direct_test does).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ TEST(module_banner_in_log)
 		if (strstr(line, "vportx: vportx " VPORTX_VERSION " loaded"))
 			found++;
 	pclose(p);
-	EXPECT_EQ(1, found);
+	EXPECT_LE(1, found);
 }
 
 TEST_HARNESS_MAIN
