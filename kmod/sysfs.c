@@ -124,18 +124,26 @@ static ssize_t tx_drain_ms_show(struct device *dev,
 	return sysfs_emit(buf, "%u\n", READ_ONCE(to_node(dev)->tx_drain_ms));
 }
 
+/* A u32 tunable from @buf into *@field: EINVAL, or ERANGE above @max. */
+static ssize_t store_u32(const char *buf, size_t len, u32 max, u32 *field)
+{
+	u32 v;
+	int ret = kstrtou32(buf, 0, &v);
+
+	if (ret)
+		return ret;
+	if (v > max)
+		return -ERANGE;
+	WRITE_ONCE(*field, v);
+	return len;
+}
+
 /* Root may change it at any time; the next close uses the new value. */
 static ssize_t tx_drain_ms_store(struct device *dev,
 				 struct device_attribute *attr,
 				 const char *buf, size_t len)
 {
-	u32 ms;
-	int ret = kstrtou32(buf, 0, &ms);
-
-	if (ret)
-		return ret;
-	WRITE_ONCE(to_node(dev)->tx_drain_ms, ms);
-	return len;
+	return store_u32(buf, len, U32_MAX, &to_node(dev)->tx_drain_ms);
 }
 static DEVICE_ATTR_RW(tx_drain_ms);
 
@@ -151,15 +159,8 @@ static ssize_t tx_coalesce_us_store(struct device *dev,
 				    struct device_attribute *attr,
 				    const char *buf, size_t len)
 {
-	u32 us;
-	int ret = kstrtou32(buf, 0, &us);
-
-	if (ret)
-		return ret;
-	if (us > VPORTX_TX_COALESCE_US_MAX)
-		return -ERANGE;
-	WRITE_ONCE(to_node(dev)->tx_coalesce_us, us);
-	return len;
+	return store_u32(buf, len, VPORTX_TX_COALESCE_US_MAX,
+			 &to_node(dev)->tx_coalesce_us);
 }
 static DEVICE_ATTR_RW(tx_coalesce_us);
 
