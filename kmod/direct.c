@@ -60,7 +60,7 @@ struct direct_dev {
 	struct virtqueue *ctrl_out;
 	spinlock_t ctrl_out_lock;	/* senders against the interrupt */
 	struct work_struct ctrl_work;	/* reads the device's messages */
-	struct mutex lock;	/* the ports */
+	struct mutex lock;	/* the ports, and ctrl_in once DRIVER_OK */
 	struct dentry *debugfs;
 	struct direct_port *ports[];	/* by id; NULL if the id is free */
 };
@@ -159,7 +159,11 @@ static int ctrl_in_post(struct direct_dev *dd, void *buf)
 	return virtqueue_add_inbuf(dd->ctrl_in, &sg, 1, buf, GFP_KERNEL);
 }
 
-/* Give the device a buffer for every free slot of the control-in queue. */
+/*
+ * Give the device a buffer for every free slot of the control-in queue,
+ * before DRIVER_OK: the device cannot use them yet, so no control work
+ * runs on the queue meanwhile. The kick waits for DRIVER_OK.
+ */
 static int ctrl_in_fill(struct direct_dev *dd)
 {
 	void *buf;
@@ -173,7 +177,6 @@ static int ctrl_in_fill(struct direct_dev *dd)
 			break;
 		}
 	}
-	virtqueue_kick(dd->ctrl_in);
 	return 0;
 }
 
@@ -295,8 +298,8 @@ static void ctrl_work(struct work_struct *work)
 		if (ctrl_in_post(dd, buf))
 			kfree(buf);
 	}
-	mutex_unlock(&dd->lock);
 	virtqueue_kick(dd->ctrl_in);
+	mutex_unlock(&dd->lock);
 }
 
 static void ctrl_in_done(struct virtqueue *vq)
@@ -404,10 +407,14 @@ static int direct_probe(struct virtio_device *vdev)
 	ret = direct_find_vqs(dd);
 	if (ret)
 		goto err_free;
-	virtio_device_ready(vdev);
 	ret = ctrl_in_fill(dd);
 	if (ret)
-		goto err_reset;
+		goto err_bufs;
+	virtio_device_ready(vdev);
+	/* The control work may be running already: a host came or went. */
+	mutex_lock(&dd->lock);
+	virtqueue_kick(dd->ctrl_in);
+	mutex_unlock(&dd->lock);
 	ret = ctrl_send(dd, VIRTIO_CONSOLE_BAD_ID,
 			VIRTIO_CONSOLE_DEVICE_READY, 1);
 	if (ret)
@@ -421,6 +428,7 @@ static int direct_probe(struct virtio_device *vdev)
 err_reset:
 	virtio_reset_device(vdev);
 	cancel_work_sync(&dd->ctrl_work);
+err_bufs:
 	direct_free_bufs(dd);
 	vdev->config->del_vqs(vdev);
 err_free:
