@@ -142,12 +142,13 @@ static int ctrl_send(struct direct_dev *dd, u32 id, u16 event, u16 value)
 	if (!ret)
 		virtqueue_kick(dd->ctrl_out);
 	spin_unlock_irqrestore(&dd->ctrl_out_lock, flags);
-	if (ret) {
+	/* EIO: the queue is broken, the device being stopped (direct_stop). */
+	if (ret && ret != -EIO)
 		dev_warn_ratelimited(&vdev->dev,
 				     "control message %u for port %u not sent: %d\n",
 				     event, id, ret);
+	if (ret)
 		kfree(msg);
-	}
 	return ret;
 }
 
@@ -339,6 +340,25 @@ static void direct_free_bufs(struct direct_dev *dd)
 		kfree(buf);
 }
 
+/*
+ * Stop the device for good before anything of ours is freed. The reset
+ * waits only for interrupt handlers already running; an interrupt still
+ * on its way to a CPU runs after it, and would queue the control work
+ * again after cancel_work_sync(), on memory about to be freed. A broken
+ * virtqueue makes no more callbacks, so the device is broken first, as
+ * virtcons_remove() does.
+ */
+static void direct_stop(struct direct_dev *dd)
+{
+	struct virtio_device *vdev = dd->vdev;
+
+	virtio_break_device(vdev);
+	virtio_reset_device(vdev);
+	cancel_work_sync(&dd->ctrl_work);
+	direct_free_bufs(dd);
+	vdev->config->del_vqs(vdev);
+}
+
 static int ports_show(struct seq_file *m, void *v)
 {
 	struct direct_dev *dd = m->private;
@@ -409,7 +429,7 @@ static int direct_probe(struct virtio_device *vdev)
 		goto err_free;
 	ret = ctrl_in_fill(dd);
 	if (ret)
-		goto err_bufs;
+		goto err_stop;
 	virtio_device_ready(vdev);
 	/* The control work may be running already: a host came or went. */
 	mutex_lock(&dd->lock);
@@ -418,35 +438,27 @@ static int direct_probe(struct virtio_device *vdev)
 	ret = ctrl_send(dd, VIRTIO_CONSOLE_BAD_ID,
 			VIRTIO_CONSOLE_DEVICE_READY, 1);
 	if (ret)
-		goto err_reset;
+		goto err_stop;
 	dd->debugfs = debugfs_create_file(dev_name(&vdev->dev), 0400,
 					  direct_debugfs, dd, &ports_fops);
 	dev_info(&vdev->dev, "driven by vportx, up to %u ports\n",
 		 dd->max_ports);
 	return 0;
 
-err_reset:
-	virtio_reset_device(vdev);
-	cancel_work_sync(&dd->ctrl_work);
-err_bufs:
-	direct_free_bufs(dd);
-	vdev->config->del_vqs(vdev);
+err_stop:
+	direct_stop(dd);
 err_free:
 	vdev->priv = NULL;
 	direct_free(dd);
 	return ret;
 }
 
-/* A reset device interrupts no more: then the work can be cancelled. */
 static void direct_remove(struct virtio_device *vdev)
 {
 	struct direct_dev *dd = vdev->priv;
 
 	debugfs_remove(dd->debugfs);
-	virtio_reset_device(vdev);
-	cancel_work_sync(&dd->ctrl_work);
-	direct_free_bufs(dd);
-	vdev->config->del_vqs(vdev);
+	direct_stop(dd);
 	direct_free(dd);
 	dev_info(&vdev->dev, "released by vportx\n");
 }

@@ -258,6 +258,27 @@ TEST_F(direct, rmmod_releases)
 	ASSERT_LE(0, self->ctl);
 }
 
+/*
+ * Claimed and released back to back, the device is stopped while its
+ * control messages are still coming: an interrupt on its way then must
+ * not queue work on a freed device (it did, and a kworker oopsed, until
+ * the device was broken before its reset).
+ */
+TEST_F(direct, claim_release_back_to_back)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		ASSERT_EQ(0, claim_ioctl(self->ctl, VPORTX_IOC_CLAIM,
+					 self->index));
+		ASSERT_EQ(0, claim_ioctl(self->ctl, VPORTX_IOC_RELEASE,
+					 self->index));
+	}
+	ASSERT_EQ(0, claim_ioctl(self->ctl, VPORTX_IOC_CLAIM, self->index));
+	EXPECT_EQ(0, wait_port_line(self->index, "1 direct.a 1 0", 1));
+	EXPECT_EQ(0, wait_port_line(self->index, "2 direct.b 1 0", 1));
+}
+
 /* Every documented errno, and nothing claimed or lost on the way. */
 TEST_F(direct, claim_errors)
 {
