@@ -21,22 +21,44 @@ static bool reserved_zero(const void *p, size_t len)
 	return !memchr_inv(p, 0, len);
 }
 
+/* hold, tx_limit and tx_low as VPORTX_IOC_ATTACH and _CLAIM take them. */
+static int node_params(u32 hold, u32 tx_limit, u32 tx_low,
+		       struct vportx_params *params)
+{
+	if (hold != VPORTX_HOLD_OPEN && hold != VPORTX_HOLD_ALWAYS)
+		return -EINVAL;
+	if (tx_limit && (tx_limit < VPORTX_TX_LIMIT_MIN ||
+			 tx_limit > VPORTX_TX_LIMIT_MAX))
+		return -EINVAL;
+	params->hold = hold;
+	params->tx_limit = tx_limit ?: VPORTX_TX_LIMIT_DEFAULT;
+	if (tx_low >= params->tx_limit)
+		return -EINVAL;
+	params->tx_low = tx_low ?: params->tx_limit / 2;
+	params->rx_budget = 0;
+	return 0;
+}
+
 static int attach_params(const struct vportx_attach *a,
 			 struct vportx_params *params)
 {
 	if (a->flags & ~VPORTX_ATTACH_F_ALL ||
 	    !reserved_zero(a->__reserved, sizeof(a->__reserved)))
 		return -EINVAL;
-	if (a->hold != VPORTX_HOLD_OPEN && a->hold != VPORTX_HOLD_ALWAYS)
+	return node_params(a->hold, a->tx_limit, a->tx_low, params);
+}
+
+static int claim_params(const struct vportx_claim *c,
+			struct vportx_params *params)
+{
+	int ret = node_params(c->hold, c->tx_limit, c->tx_low, params);
+
+	if (ret)
+		return ret;
+	if (c->rx_budget && (c->rx_budget < VPORTX_RX_BUDGET_MIN ||
+			     c->rx_budget > VPORTX_RX_BUDGET_MAX))
 		return -EINVAL;
-	if (a->tx_limit && (a->tx_limit < VPORTX_TX_LIMIT_MIN ||
-			    a->tx_limit > VPORTX_TX_LIMIT_MAX))
-		return -EINVAL;
-	params->hold = a->hold;
-	params->tx_limit = a->tx_limit ?: VPORTX_TX_LIMIT_DEFAULT;
-	if (a->tx_low >= params->tx_limit)
-		return -EINVAL;
-	params->tx_low = a->tx_low ?: params->tx_limit / 2;
+	params->rx_budget = c->rx_budget ?: VPORTX_RX_BUDGET_DEFAULT;
 	return 0;
 }
 
@@ -80,7 +102,7 @@ static long ioc_info(struct vportx_info __user *argp)
 
 	if (copy_from_user(&info, argp, sizeof(info)))
 		return -EFAULT;
-	if (info.flags & ~VPORTX_INFO_F_ALL || info.__reserved0 ||
+	if (info.flags & ~VPORTX_INFO_F_ALL ||
 	    !reserved_zero(info.__reserved, sizeof(info.__reserved)))
 		return -EINVAL;
 	ret = vportx_node_info(&info);
@@ -92,14 +114,19 @@ static long ioc_info(struct vportx_info __user *argp)
 /* VPORTX_IOC_CLAIM and VPORTX_IOC_RELEASE. */
 static long ioc_claim(struct vportx_claim __user *argp, bool claim)
 {
+	struct vportx_params params;
 	struct vportx_claim c;
+	int ret;
 
 	if (copy_from_user(&c, argp, sizeof(c)))
 		return -EFAULT;
 	if (c.flags || !reserved_zero(c.__reserved, sizeof(c.__reserved)))
 		return -EINVAL;
-	return claim ? vportx_direct_claim(c.index) :
-		       vportx_direct_release(c.index);
+	if (!claim)
+		return c.hold || c.tx_limit || c.tx_low || c.rx_budget ?
+		       -EINVAL : vportx_direct_release(c.index);
+	ret = claim_params(&c, &params);
+	return ret ? ret : vportx_direct_claim(c.index, &params);
 }
 
 static long vportx_control_ioctl(struct file *file, unsigned int cmd,

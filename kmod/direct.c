@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The direct backend, first part: vportx as the virtio driver of the
+ * The direct backend's device half: vportx as the virtio driver of the
  * virtio-console devices claimed for it, speaking the multiport control
- * protocol with the device. This part learns the device's ports, their
- * names, which are consoles and whether a host is connected to each; it
- * opens no port and moves no data yet. debugfs shows what it learnt
- * (vportx/virtioN).
+ * protocol with the device. It learns the device's ports, their names,
+ * which are consoles and whether a host is connected to each, and gives
+ * every port but a console a node (dport.c moves its data). debugfs
+ * shows what it learnt (vportx/virtioN).
  *
  * vportx never takes a device by accident: its probe refuses every device
  * that VPORTX_IOC_CLAIM did not name, so virtio_console stays the driver
@@ -21,7 +21,7 @@
  */
 
 #include "compat.h"
-#include "vportx.h"
+#include "direct.h"
 
 #include <linux/vportx.h>
 
@@ -44,32 +44,15 @@
 /* Longest port name kept: names become file names under /dev/vportx. */
 #define DIRECT_NAME_MAX 255
 
-/* Virtqueues, in the order the device numbers them (multiport). */
-enum { VQ_RX0, VQ_TX0, VQ_CTRL_IN, VQ_CTRL_OUT, VQ_USED };
-
-struct direct_port {
-	char *name;		/* NULL until the device names it */
-	bool console;		/* a virtconsole port: never opened */
-	bool host_connected;
-};
-
-struct direct_dev {
-	struct virtio_device *vdev;
-	u32 max_ports;
-	struct virtqueue *ctrl_in;
-	struct virtqueue *ctrl_out;
-	spinlock_t ctrl_out_lock;	/* senders against the interrupt */
-	struct work_struct ctrl_work;	/* reads the device's messages */
-	struct mutex lock;	/* the ports, and ctrl_in once DRIVER_OK */
-	struct dentry *debugfs;
-	struct direct_port *ports[];	/* by id; NULL if the id is free */
-};
+/* Port 0's queues, then the control queues, then ports 1 and up. */
+enum { VQ_RX0, VQ_TX0, VQ_CTRL_IN, VQ_CTRL_OUT };
 
 /* A claimed device, and a reference that keeps its index ours. */
 struct direct_claim {
 	struct list_head list;
 	struct device *dev;
 	u32 index;
+	struct vportx_params params;	/* for the nodes of its ports */
 };
 
 /* One claim or release at a time; probe only reads the list. */
@@ -90,14 +73,17 @@ static struct direct_claim *claim_find(u32 index)
 	return NULL;
 }
 
-static bool direct_claimed(u32 index)
+/* Claimed: the parameters its nodes are to have. */
+static bool direct_claimed(u32 index, struct vportx_params *params)
 {
-	bool ret;
+	struct direct_claim *c;
 
 	mutex_lock(&claims_lock);
-	ret = claim_find(index);
+	c = claim_find(index);
+	if (c)
+		*params = c->params;
 	mutex_unlock(&claims_lock);
-	return ret;
+	return c;
 }
 
 /* Free the messages the device has taken. Under ctrl_out_lock. */
@@ -120,18 +106,25 @@ static void ctrl_out_done(struct virtqueue *vq)
 	spin_unlock_irqrestore(&dd->ctrl_out_lock, flags);
 }
 
-/* Send @event with @value about port @id; the interrupt frees it. */
-static int ctrl_send(struct direct_dev *dd, u32 id, u16 event, u16 value)
+void *vportx_direct_ctrl_alloc(void)
+{
+	return kmalloc(sizeof(struct virtio_console_control), GFP_KERNEL);
+}
+
+/*
+ * Send @event with @value about port @id in @msg, from
+ * vportx_direct_ctrl_alloc(), which is the device's now: the interrupt
+ * frees it once the device has taken it. Any context.
+ */
+int vportx_direct_ctrl_send(struct direct_dev *dd, u32 id, u16 event,
+			    u16 value, void *buf)
 {
 	struct virtio_device *vdev = dd->vdev;
-	struct virtio_console_control *msg;
+	struct virtio_console_control *msg = buf;
 	struct scatterlist sg;
 	unsigned long flags;
 	int ret;
 
-	msg = kmalloc(sizeof(*msg), GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
 	msg->id = cpu_to_virtio32(vdev, id);
 	msg->event = cpu_to_virtio16(vdev, event);
 	msg->value = cpu_to_virtio16(vdev, value);
@@ -150,6 +143,15 @@ static int ctrl_send(struct direct_dev *dd, u32 id, u16 event, u16 value)
 	if (ret)
 		kfree(msg);
 	return ret;
+}
+
+static int ctrl_send(struct direct_dev *dd, u32 id, u16 event, u16 value)
+{
+	void *msg = vportx_direct_ctrl_alloc();
+
+	if (!msg)
+		return -ENOMEM;
+	return vportx_direct_ctrl_send(dd, id, event, value, msg);
 }
 
 static int ctrl_in_post(struct direct_dev *dd, void *buf)
@@ -181,20 +183,62 @@ static int ctrl_in_fill(struct direct_dev *dd)
 	return 0;
 }
 
-static void port_free(struct direct_port *port)
+static struct vportx_dport *port_get(struct direct_dev *dd, u32 id)
 {
-	if (!port)
-		return;
-	kfree(port->name);
-	kfree(port);
+	lockdep_assert_held(&dd->lock);
+	return dd->ports[id];
+}
+
+static void port_set(struct direct_dev *dd, u32 id,
+		     struct vportx_dport *port)
+{
+	spin_lock_irq(&dd->ports_lock);
+	dd->ports[id] = port;
+	spin_unlock_irq(&dd->ports_lock);
 }
 
 /* PORT_ADD: answer PORT_READY, 1 if we keep the port, 0 if we cannot. */
 static void port_add(struct direct_dev *dd, u32 id)
 {
-	if (!dd->ports[id])
-		dd->ports[id] = kzalloc(sizeof(*dd->ports[id]), GFP_KERNEL);
-	ctrl_send(dd, id, VIRTIO_CONSOLE_PORT_READY, !!dd->ports[id]);
+	struct vportx_dport *port = port_get(dd, id);
+
+	if (!port) {
+		port = vportx_dport_alloc(dd, id);
+		if (port)
+			port_set(dd, id, port);
+	}
+	ctrl_send(dd, id, VIRTIO_CONSOLE_PORT_READY, !!port);
+}
+
+/* PORT_REMOVE, or the device goes: the port's node goes at its close. */
+static void port_remove(struct direct_dev *dd, u32 id, bool live)
+{
+	struct vportx_dport *port = port_get(dd, id);
+
+	port_set(dd, id, NULL);
+	vportx_dport_gone(port);
+	if (live)
+		vportx_dport_free_bufs(port);
+	vportx_dport_put(port);
+}
+
+/* A node for each port that has none yet and is no console. */
+static void ports_attach(struct direct_dev *dd)
+{
+	struct vportx_dport *port;
+	int ret;
+	u32 id;
+
+	for (id = 0; id < dd->max_ports; id++) {
+		port = port_get(dd, id);
+		if (!port || port->attached || port->console)
+			continue;
+		port->attached = true;
+		ret = vportx_dport_attach(port);
+		if (ret)
+			dev_warn(&dd->vdev->dev, "port %u: no node: %d\n", id,
+				 ret);
+	}
 }
 
 /* Printable, no slash, no blank: it is to become a file name. */
@@ -214,7 +258,7 @@ static bool name_ok(const char *name, size_t len)
 static void port_name(struct direct_dev *dd, u32 id, const char *name,
 		      size_t len)
 {
-	struct direct_port *port = dd->ports[id];
+	struct vportx_dport *port = port_get(dd, id);
 
 	if (port->name)
 		return;
@@ -229,6 +273,19 @@ static void port_name(struct direct_dev *dd, u32 id, const char *name,
 	port->name = kmemdup_nul(name, len, GFP_KERNEL);
 	dev_dbg(&dd->vdev->dev, "port %u is %s\n", id,
 		port->name ?: "(no memory for its name)");
+	if (port->name && port->node)
+		vportx_node_set_name(port->node, port->name);
+}
+
+/* CONSOLE_PORT: a console gets no node; one already made keeps going. */
+static void port_console(struct direct_dev *dd, u32 id)
+{
+	struct vportx_dport *port = port_get(dd, id);
+
+	port->console = true;
+	if (port->attached)
+		dev_warn(&dd->vdev->dev,
+			 "port %u became a console after it got a node\n", id);
 }
 
 /* One message of the device, @len bytes at @buf. Under dd->lock. */
@@ -259,24 +316,23 @@ static void ctrl_handle(struct direct_dev *dd, const void *buf,
 		port_add(dd, id);
 		return;
 	}
-	if (!dd->ports[id]) {
+	if (!port_get(dd, id)) {
 		dev_dbg(&vdev->dev, "control message %u for absent port %u\n",
 			event, id);
 		return;
 	}
 	switch (event) {
 	case VIRTIO_CONSOLE_PORT_REMOVE:
-		port_free(dd->ports[id]);
-		dd->ports[id] = NULL;
+		port_remove(dd, id, true);
 		break;
 	case VIRTIO_CONSOLE_PORT_NAME:
 		port_name(dd, id, buf + sizeof(*msg), len - sizeof(*msg));
 		break;
 	case VIRTIO_CONSOLE_PORT_OPEN:
-		dd->ports[id]->host_connected = value;
+		vportx_dport_host(port_get(dd, id), value);
 		break;
 	case VIRTIO_CONSOLE_CONSOLE_PORT:
-		dd->ports[id]->console = true;
+		port_console(dd, id);
 		break;
 	default:
 		/* RESIZE is for consoles' ttys: vportx gives them none. */
@@ -300,6 +356,12 @@ static void ctrl_work(struct work_struct *work)
 			kfree(buf);
 	}
 	virtqueue_kick(dd->ctrl_in);
+	/*
+	 * After the batch: the device answers PORT_READY with the port's
+	 * name and whether it is a console, so the node is made knowing
+	 * both, and has its name in its add uevent.
+	 */
+	ports_attach(dd);
 	mutex_unlock(&dd->lock);
 }
 
@@ -310,26 +372,71 @@ static void ctrl_in_done(struct virtqueue *vq)
 	queue_work(vportx_wq, &dd->ctrl_work);
 }
 
-/* Port 0's queues exist in every layout; this part does not use them. */
-static int direct_find_vqs(struct direct_dev *dd)
+/* Queues 0 and 1 are port 0's; ports 1 and up follow the control queues. */
+static u32 vq_port(struct virtqueue *vq)
 {
-	static const char *const names[VQ_USED] = {
-		"input", "output", "control-i", "control-o"
-	};
-	vq_callback_t *callbacks[VQ_USED] = {
-		NULL, NULL, ctrl_in_done, ctrl_out_done
-	};
-	struct virtqueue *vqs[VQ_USED];
-	int ret;
-
-	ret = vportx_find_vqs(dd->vdev, VQ_USED, vqs, callbacks, names);
-	if (ret)
-		return ret;
-	dd->ctrl_in = vqs[VQ_CTRL_IN];
-	dd->ctrl_out = vqs[VQ_CTRL_OUT];
-	return 0;
+	return vq->index < VQ_CTRL_IN ? 0 : vq->index / 2 - 1;
 }
 
+static void port_in_done(struct virtqueue *vq)
+{
+	struct direct_dev *dd = vq->vdev->priv;
+	struct vportx_dport *port;
+	unsigned long flags;
+
+	spin_lock_irqsave(&dd->ports_lock, flags);
+	port = dd->ports[vq_port(vq)];
+	if (port)
+		vportx_dport_in_done(port);
+	spin_unlock_irqrestore(&dd->ports_lock, flags);
+}
+
+static void port_out_done(struct virtqueue *vq)
+{
+	struct direct_dev *dd = vq->vdev->priv;
+	struct vportx_dport *port;
+	unsigned long flags;
+
+	spin_lock_irqsave(&dd->ports_lock, flags);
+	port = dd->ports[vq_port(vq)];
+	if (port)
+		vportx_dport_out_done(port);
+	spin_unlock_irqrestore(&dd->ports_lock, flags);
+}
+
+/* Every queue of every port the device may have, and the control ones. */
+static int direct_find_vqs(struct direct_dev *dd)
+{
+	unsigned int i, nvqs = (dd->max_ports + 1) * 2;
+	vq_callback_t **callbacks;
+	const char **names;
+	int ret = -ENOMEM;
+
+	dd->vqs = kcalloc(nvqs, sizeof(*dd->vqs), GFP_KERNEL);
+	callbacks = kcalloc(nvqs, sizeof(*callbacks), GFP_KERNEL);
+	names = kcalloc(nvqs, sizeof(*names), GFP_KERNEL);
+	if (!dd->vqs || !callbacks || !names)
+		goto out;
+	for (i = 0; i < nvqs; i++) {
+		callbacks[i] = i % 2 ? port_out_done : port_in_done;
+		names[i] = i % 2 ? "output" : "input";
+	}
+	callbacks[VQ_CTRL_IN] = ctrl_in_done;
+	callbacks[VQ_CTRL_OUT] = ctrl_out_done;
+	names[VQ_CTRL_IN] = "control-i";
+	names[VQ_CTRL_OUT] = "control-o";
+	ret = vportx_find_vqs(dd->vdev, nvqs, dd->vqs, callbacks, names);
+	if (ret)
+		goto out;
+	dd->ctrl_in = dd->vqs[VQ_CTRL_IN];
+	dd->ctrl_out = dd->vqs[VQ_CTRL_OUT];
+out:
+	kfree(names);
+	kfree(callbacks);
+	return ret;
+}
+
+/* The control queues' buffers; the ports' go with the ports. */
 static void direct_free_bufs(struct direct_dev *dd)
 {
 	void *buf;
@@ -351,10 +458,16 @@ static void direct_free_bufs(struct direct_dev *dd)
 static void direct_stop(struct direct_dev *dd)
 {
 	struct virtio_device *vdev = dd->vdev;
+	u32 id;
 
 	virtio_break_device(vdev);
 	virtio_reset_device(vdev);
 	cancel_work_sync(&dd->ctrl_work);
+	mutex_lock(&dd->lock);
+	for (id = 0; id < dd->max_ports; id++)
+		if (port_get(dd, id))
+			port_remove(dd, id, true);
+	mutex_unlock(&dd->lock);
 	direct_free_bufs(dd);
 	vdev->config->del_vqs(vdev);
 }
@@ -362,12 +475,12 @@ static void direct_stop(struct direct_dev *dd)
 static int ports_show(struct seq_file *m, void *v)
 {
 	struct direct_dev *dd = m->private;
-	struct direct_port *port;
+	struct vportx_dport *port;
 	u32 id;
 
 	mutex_lock(&dd->lock);
 	for (id = 0; id < dd->max_ports; id++) {
-		port = dd->ports[id];
+		port = port_get(dd, id);
 		if (port)
 			seq_printf(m, "%u %s %d %d\n", id, port->name ?: "-",
 				   port->host_connected, port->console);
@@ -395,26 +508,26 @@ static struct direct_dev *direct_alloc(struct virtio_device *vdev)
 	dd->vdev = vdev;
 	dd->max_ports = max_ports;
 	spin_lock_init(&dd->ctrl_out_lock);
+	spin_lock_init(&dd->ports_lock);
 	INIT_WORK(&dd->ctrl_work, ctrl_work);
 	mutex_init(&dd->lock);
 	return dd;
 }
 
+/* Its ports went with direct_stop(). */
 static void direct_free(struct direct_dev *dd)
 {
-	u32 id;
-
-	for (id = 0; id < dd->max_ports; id++)
-		port_free(dd->ports[id]);
+	kfree(dd->vqs);
 	kvfree(dd);
 }
 
 static int direct_probe(struct virtio_device *vdev)
 {
+	struct vportx_params params;
 	struct direct_dev *dd;
 	int ret;
 
-	if (!direct_claimed(vdev->index))
+	if (!direct_claimed(vdev->index, &params))
 		return -ENODEV;
 	if (!virtio_has_feature(vdev, VIRTIO_CONSOLE_F_MULTIPORT)) {
 		dev_err(&vdev->dev, "no multiport: vportx cannot drive it\n");
@@ -423,6 +536,7 @@ static int direct_probe(struct virtio_device *vdev)
 	dd = direct_alloc(vdev);
 	if (IS_ERR(dd))
 		return PTR_ERR(dd);
+	dd->params = params;
 	vdev->priv = dd;
 	ret = direct_find_vqs(dd);
 	if (ret)
@@ -503,7 +617,8 @@ static struct device *console_get(u32 index)
 	return dev;
 }
 
-static int claim_add(u32 index, struct device *dev)
+static int claim_add(u32 index, struct device *dev,
+		     const struct vportx_params *params)
 {
 	struct direct_claim *c;
 	int ret = -EBUSY;
@@ -517,6 +632,7 @@ static int claim_add(u32 index, struct device *dev)
 		goto out;
 	c->index = index;
 	c->dev = dev;
+	c->params = *params;
 	list_add(&c->list, &claims);
 	ret = 0;
 out:
@@ -550,7 +666,7 @@ static void device_give_back(struct device *dev)
 	put_device(dev);
 }
 
-int vportx_direct_claim(u32 index)
+int vportx_direct_claim(u32 index, const struct vportx_params *params)
 {
 	struct device *dev;
 	int ret;
@@ -563,7 +679,7 @@ int vportx_direct_claim(u32 index)
 	ret = -EBUSY;
 	if (vportx_node_on_device(index))
 		goto err_put;
-	ret = claim_add(index, dev);
+	ret = claim_add(index, dev, params);
 	if (ret)
 		goto err_put;
 	device_release_driver(dev);

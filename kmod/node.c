@@ -36,6 +36,8 @@ static bool port_attached(dev_t port_devt)
 	int id;
 
 	lockdep_assert_held(&nodes_lock);
+	if (!port_devt)		/* a backend that has no port file */
+		return false;
 	idr_for_each_entry(&nodes, node, id)
 		if (node->port_devt == port_devt)
 			return true;
@@ -139,6 +141,28 @@ static ssize_t vportx_read(struct file *file, char __user *buf, size_t len,
 	return ret;
 }
 
+static ssize_t vportx_splice_read(struct file *file, loff_t *ppos,
+				  struct pipe_inode_info *pipe, size_t len,
+				  unsigned int flags)
+{
+	struct vportx_node *node = file->private_data;
+	ssize_t ret;
+
+	/* The stacked backend cannot read its port from kernel context. */
+	if (!node->ops->splice_read)
+		return -EINVAL;
+	if (!len)
+		return 0;
+	if (mutex_lock_interruptible(&node->rx_lock))
+		return -ERESTARTSYS;
+	ret = node->ops->splice_read(node, pipe, len, flags,
+				     file->f_flags & O_NONBLOCK);
+	mutex_unlock(&node->rx_lock);
+	if (ret > 0)
+		atomic64_add(ret, &node->rx_bytes);
+	return ret;
+}
+
 static ssize_t vportx_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct file *file = iocb->ki_filp;
@@ -205,15 +229,16 @@ static int vportx_fasync(int fd, struct file *file, int on)
 }
 
 /*
- * No splice_read: the stacked backend cannot read its port from kernel
- * context (virtio_console has no read_iter), so splice() from a node gets
- * EINVAL from the VFS. Documentation/vportx.rst says so.
+ * splice() from a node over the stacked backend gets EINVAL: it cannot
+ * read its port from kernel context (virtio_console has no read_iter).
+ * Documentation/vportx.rst says so.
  */
 static const struct file_operations vportx_node_fops = {
 	.owner = THIS_MODULE,
 	.open = vportx_open,
 	.release = vportx_release,
 	.read = vportx_read,
+	.splice_read = vportx_splice_read,
 	.write_iter = vportx_write_iter,
 	.splice_write = vportx_splice_write,
 	.fsync = vportx_fsync,
@@ -256,7 +281,7 @@ static struct vportx_node *node_alloc(u32 port_dev, u32 port_nr,
 int vportx_node_create(u32 port_dev, u32 port_nr, dev_t port_devt,
 		       const struct vportx_params *params,
 		       const struct vportx_backend_ops *ops, void *backend,
-		       u32 *minor)
+		       struct device *parent, u32 *minor)
 {
 	struct vportx_node *node;
 	int ret;
@@ -273,7 +298,7 @@ int vportx_node_create(u32 port_dev, u32 port_nr, dev_t port_devt,
 	if (ret < 0)
 		goto err_unlock;
 	node->minor = ret;
-	node->dev = device_create_with_groups(vportx_class, NULL,
+	node->dev = device_create_with_groups(vportx_class, parent,
 					      MKDEV(MAJOR(vportx_devt), node->minor),
 					      node, vportx_node_groups,
 					      "vportx%up%u", port_dev, port_nr);
@@ -309,6 +334,7 @@ static void __node_free(struct vportx_node *node)
 	vportx_tx_destroy(node);
 	node->ops->destroy(node);
 	device_destroy(vportx_class, MKDEV(MAJOR(vportx_devt), node->minor));
+	kfree(node->name);
 	kfree(node);
 }
 
@@ -340,9 +366,11 @@ int vportx_node_destroy(u32 minor)
 
 	mutex_lock(&nodes_lock);
 	node = idr_find(&nodes, minor);
-	if (!node || node->open_count) {
+	if (!node || node->open_count || node->ops->owns_node) {
 		mutex_unlock(&nodes_lock);
-		return node ? -EBUSY : -ENXIO;
+		if (!node)
+			return -ENXIO;
+		return node->open_count ? -EBUSY : -EOPNOTSUPP;
 	}
 	idr_remove(&nodes, minor);
 	mutex_unlock(&nodes_lock);
@@ -411,6 +439,24 @@ void vportx_node_port_state(struct vportx_node *node, int host_connected,
 	}
 }
 
+/*
+ * The backend learnt the port's name: sysfs shows it from now on, and a
+ * change uevent has udev name the node. Only the first name counts.
+ */
+void vportx_node_set_name(struct vportx_node *node, const char *name)
+{
+	char *copy;
+
+	if (READ_ONCE(node->name))
+		return;
+	copy = kstrdup(name, GFP_KERNEL);
+	if (!copy)
+		return;
+	/* The string is whole before sysfs can see it: name_show(). */
+	smp_store_release(&node->name, copy);
+	kobject_uevent(&node->dev->kobj, KOBJ_CHANGE);
+}
+
 /* Data arrived where a reader had found none: tell O_ASYNC owners. */
 void vportx_node_readable(struct vportx_node *node)
 {
@@ -422,12 +468,13 @@ static void node_fill_info(const struct vportx_node *node,
 {
 	memset(info, 0, sizeof(*info));
 	info->minor = node->minor;
-	info->backend = VPORTX_BACKEND_STACKED;
+	info->backend = node->ops->id;
 	info->hold = node->params.hold;
 	info->port_dev = node->port_dev;
 	info->port_nr = node->port_nr;
 	info->tx_limit = node->params.tx_limit;
 	info->tx_low = node->params.tx_low;
+	info->rx_budget = node->params.rx_budget;
 	info->open_count = node->open_count;
 	info->rx_bytes = atomic64_read(&node->rx_bytes);
 	info->tx_bytes = atomic64_read(&node->tx_bytes);

@@ -404,6 +404,7 @@ static void stacked_destroy(struct vportx_node *node)
 
 static const struct vportx_backend_ops stacked_ops = {
 	.name = "stacked",
+	.id = VPORTX_BACKEND_STACKED,
 	.start = stacked_start,
 	.open = stacked_open,
 	.release = stacked_release,
@@ -503,7 +504,7 @@ int vportx_stacked_attach(int fd, const struct vportx_params *params,
 	if (!st)
 		goto out_fput;
 	ret = vportx_node_create(n, m, file_inode(file)->i_rdev, params,
-				 &stacked_ops, st, &out->minor);
+				 &stacked_ops, st, NULL, &out->minor);
 	if (ret)
 		goto err_free_state;
 	out->port_dev = n;

@@ -25,6 +25,17 @@ static ssize_t source_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(source);
 
+/* The port's name, once the backend knows it (direct); else empty. */
+static ssize_t name_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	/* Pairs with vportx_node_set_name(). */
+	const char *name = smp_load_acquire(&to_node(dev)->name);
+
+	return sysfs_emit(buf, "%s\n", name ?: "");
+}
+static DEVICE_ATTR_RO(name);
+
 static ssize_t backend_show(struct device *dev, struct device_attribute *attr,
 			    char *buf)
 {
@@ -47,6 +58,14 @@ static ssize_t tx_limit_show(struct device *dev, struct device_attribute *attr,
 	return sysfs_emit(buf, "%u\n", to_node(dev)->params.tx_limit);
 }
 static DEVICE_ATTR_RO(tx_limit);
+
+/* Bytes of receive buffers the port may hold; 0: the backend has none. */
+static ssize_t rx_budget_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", to_node(dev)->params.rx_budget);
+}
+static DEVICE_ATTR_RO(rx_budget);
 
 static ssize_t open_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
@@ -185,10 +204,12 @@ static DEVICE_ATTR_RO(unplugged);
 
 static struct attribute *vportx_node_attrs[] = {
 	&dev_attr_source.attr,
+	&dev_attr_name.attr,
 	&dev_attr_backend.attr,
 	&dev_attr_hold.attr,
 	&dev_attr_tx_limit.attr,
 	&dev_attr_tx_low.attr,
+	&dev_attr_rx_budget.attr,
 	&dev_attr_tx_queued.attr,
 	&dev_attr_tx_pages.attr,
 	&dev_attr_tx_pushes.attr,

@@ -263,6 +263,34 @@ ssize_t vportx_txq_to_pipe(struct vportx_txq *q, size_t skip,
 }
 
 /*
+ * The queued bytes from @skip past the first unpushed one, as far as they
+ * run contiguously: their chunk in *@page, with a reference for the
+ * caller, and their offset in it in *@off. Returns how many bytes that
+ * is, 0 if none are queued there.
+ */
+size_t vportx_txq_piece(struct vportx_txq *q, size_t skip,
+			struct page **page, size_t *off)
+{
+	size_t pos, n = 0;
+	struct page *p;
+
+	spin_lock(&q->lock);
+	pos = q->head + skip;
+	list_for_each_entry(p, &q->pages, lru) {
+		if (pos < page_fill(p)) {
+			n = page_fill(p) - pos;
+			get_page(p);
+			*page = p;
+			*off = pos;
+			break;
+		}
+		pos -= min_t(size_t, pos, page_size(p));
+	}
+	spin_unlock(&q->lock);
+	return n;
+}
+
+/*
  * The backend pushed the first @n queued bytes: let go of the pages they
  * emptied, but keep a partly filled tail page for the bytes to come.
  * Returns true when a full queue just became writable again.

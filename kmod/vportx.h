@@ -4,7 +4,7 @@
  *
  * A node is one attached port, exposed as /dev/vportxNpM. The node core
  * (node.c) owns minors, the device, the file operations and the counters;
- * a backend (stacked.c) moves the bytes. The core never knows which
+ * a backend (stacked.c, or direct.c and dport.c) moves the bytes. The core never knows which
  * backend it has: it only calls the ops below.
  */
 #ifndef _VPORTX_H
@@ -35,18 +35,25 @@ struct vportx_node;
  * vportx_tx_kick() once the port has room. write_through, which a backend
  * may leave out, writes from the writer's buffer straight to the port
  * under the same rules as push, for a write with nothing queued before
- * it. poll reports the port's
+ * it. splice_read, which a backend may leave out, fills a pipe from the
+ * port as read does a buffer. poll reports the port's
  * EPOLLIN, EPOLLHUP and EPOLLERR; the core decides EPOLLOUT. start runs
  * once the node exists, before anyone can find it; destroy undoes start
  * and the backend's attach, before the node's device goes away.
  */
 struct vportx_backend_ops {
 	const char *name;
+	u32 id;			/* VPORTX_BACKEND_* */
+	/* The node lives and dies with its port: no VPORTX_IOC_DETACH. */
+	bool owns_node;
 	void (*start)(struct vportx_node *node);
 	int (*open)(struct vportx_node *node);
 	void (*release)(struct vportx_node *node);
 	ssize_t (*read)(struct vportx_node *node, char __user *buf, size_t len,
 			bool nonblock);
+	ssize_t (*splice_read)(struct vportx_node *node,
+			       struct pipe_inode_info *pipe, size_t len,
+			       unsigned int flags, bool nonblock);
 	ssize_t (*push)(struct vportx_node *node, size_t len);
 	ssize_t (*write_through)(struct vportx_node *node,
 				 const char __user *buf, size_t len);
@@ -62,6 +69,7 @@ struct vportx_params {
 	u32 hold;
 	u32 tx_limit;
 	u32 tx_low;
+	u32 rx_budget;		/* bytes; only a backend that reads itself */
 };
 
 /*
@@ -84,6 +92,7 @@ struct vportx_txq {
 
 struct vportx_node {
 	struct device *dev;
+	const char *name;	/* the port's, once the backend knows it */
 	u32 minor;
 	u32 port_dev;		/* N of the port's vportNpM */
 	u32 port_nr;		/* M of the port's vportNpM */
@@ -135,7 +144,8 @@ void vportx_node_uninit(void);
 int vportx_node_create(u32 port_dev, u32 port_nr, dev_t port_devt,
 		       const struct vportx_params *params,
 		       const struct vportx_backend_ops *ops, void *backend,
-		       u32 *minor);
+		       struct device *parent, u32 *minor);
+void vportx_node_set_name(struct vportx_node *node, const char *name);
 int vportx_node_destroy(u32 minor);
 void vportx_node_destroy_all(void);
 struct vportx_info;
@@ -151,6 +161,8 @@ ssize_t vportx_txq_write(struct vportx_txq *q, struct iov_iter *from);
 ssize_t vportx_txq_to_pipe(struct vportx_txq *q, size_t skip,
 			   struct pipe_inode_info *pipe, size_t len);
 bool vportx_txq_advance(struct vportx_txq *q, size_t n);
+size_t vportx_txq_piece(struct vportx_txq *q, size_t skip,
+			struct page **page, size_t *off);
 size_t vportx_txq_discard(struct vportx_txq *q);
 void vportx_txq_trim(struct vportx_txq *q);
 bool vportx_txq_writable(struct vportx_txq *q);
@@ -171,12 +183,14 @@ void vportx_tx_destroy(struct vportx_node *node);
 /* sysfs.c */
 extern const struct attribute_group *vportx_node_groups[];
 
-/* stacked.c */
-struct vportx_attach;
+/* direct.c */
 int vportx_direct_init(void);
 void vportx_direct_uninit(void);
-int vportx_direct_claim(u32 index);
+int vportx_direct_claim(u32 index, const struct vportx_params *params);
 int vportx_direct_release(u32 index);
+
+/* stacked.c */
+struct vportx_attach;
 
 int vportx_stacked_attach(int fd, const struct vportx_params *params,
 			  struct vportx_attach *out);

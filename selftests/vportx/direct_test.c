@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The direct backend, first part: VPORTX_IOC_CLAIM hands a virtio-console
+ * The direct backend's device half: VPORTX_IOC_CLAIM hands a virtio-console
  * device to vportx's own driver and VPORTX_IOC_RELEASE gives it back to
  * virtio_console, and while vportx drives it, the multiport control
  * protocol tells it the device's ports: ids, names, which host is
  * connected, ports hot-plugged and unplugged, as its debugfs file
  * (vportx/virtioN: "ID NAME HOST_CONNECTED CONSOLE" per port) shows them.
  * The rig's third virtio-serial device carries direct.a and direct.b for
- * this (selftests/rig/ports.conf).
+ * this (selftests/rig/ports.conf). Their nodes: dnode_test.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -295,9 +295,32 @@ TEST_F(direct, claim_errors)
 	EXPECT_EQ(-1, ioctl(self->ctl, VPORTX_IOC_CLAIM, &c));
 	EXPECT_EQ(EINVAL, errno);
 	c.flags = 0;
-	c.__reserved[2] = 1;
+	c.__reserved[0] = 1;
 	EXPECT_EQ(-1, ioctl(self->ctl, VPORTX_IOC_RELEASE, &c));
 	EXPECT_EQ(EINVAL, errno);
+	c.__reserved[0] = 0;
+	/* The nodes' parameters: checked as ATTACH checks them. */
+	c.hold = 2;
+	EXPECT_EQ(-1, ioctl(self->ctl, VPORTX_IOC_CLAIM, &c));
+	EXPECT_EQ(EINVAL, errno);
+	c.hold = VPORTX_HOLD_ALWAYS;
+	c.rx_budget = VPORTX_RX_BUDGET_MIN - 1;
+	EXPECT_EQ(-1, ioctl(self->ctl, VPORTX_IOC_CLAIM, &c));
+	EXPECT_EQ(EINVAL, errno);
+	c.rx_budget = VPORTX_RX_BUDGET_MAX + 1;
+	EXPECT_EQ(-1, ioctl(self->ctl, VPORTX_IOC_CLAIM, &c));
+	EXPECT_EQ(EINVAL, errno);
+	c.rx_budget = 0;
+	c.tx_limit = VPORTX_TX_LIMIT_MIN;
+	c.tx_low = VPORTX_TX_LIMIT_MIN;
+	EXPECT_EQ(-1, ioctl(self->ctl, VPORTX_IOC_CLAIM, &c));
+	EXPECT_EQ(EINVAL, errno);
+	/* A release takes no parameters. */
+	c.tx_low = 0;
+	EXPECT_EQ(-1, ioctl(self->ctl, VPORTX_IOC_RELEASE, &c));
+	EXPECT_EQ(EINVAL, errno);
+	driver_of(self->index, drv, sizeof(drv));
+	EXPECT_STREQ("virtio_console", drv);
 	EXPECT_EQ(-1, ioctl(self->ctl, VPORTX_IOC_CLAIM, NULL));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(0, vportx_as_nobody(nobody_claim, self->ctl, self->index));

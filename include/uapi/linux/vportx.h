@@ -27,28 +27,38 @@
  *
  * VPORTX_IOC_DETACH (struct vportx_detach, in)
  *	Detach the node with @minor and remove it. EBUSY while it is open,
- *	ENXIO if there is no such node, EINVAL for flags or reserved bits.
+ *	ENXIO if there is no such node, EINVAL for flags or reserved bits,
+ *	EOPNOTSUPP for a node of a claimed device's port (it goes with its
+ *	port: release the device).
  *
  * VPORTX_IOC_INFO (struct vportx_info, in/out)
  *	Describe the node with @minor, or with VPORTX_INFO_F_NEXT the first
  *	node whose minor is >= @minor (iterate from 0, adding 1 each time).
- *	ENXIO when there is none.
+ *	ENXIO when there is none. @rx_budget is 0 for a stacked node.
  * VPORTX_IOC_CLAIM (struct vportx_claim, in)
  *	Hand the virtio-console device virtio@index to vportx's own virtio
  *	driver (the direct backend): vportx unbinds it from its driver
  *	(virtio_console) and binds it to "vportx". vportx's driver never
  *	binds a device that was not claimed. Every port of the device
  *	disappears from virtio_console at once: a process holding one of its
- *	/dev/vportNpM open gets ENODEV from it.
- *	Errors: EPERM without CAP_SYS_ADMIN; EINVAL for flags or reserved
- *	bits, or a virtio device that is not a console; ENODEV if there is
+ *	/dev/vportNpM open gets ENODEV from it. Every port but a console
+ *	gets a data node /dev/vportxNpM (backend VPORTX_BACKEND_DIRECT) with
+ *	@hold, @tx_limit and @tx_low as VPORTX_IOC_ATTACH takes them, and
+ *	@rx_budget, 0 (the default) or a byte count in
+ *	[VPORTX_RX_BUDGET_MIN, VPORTX_RX_BUDGET_MAX]: the receive buffers the
+ *	port may hold, within its receive queue's size.
+ *	Errors: EPERM without CAP_SYS_ADMIN; EINVAL for flags, reserved
+ *	bits, a bad @hold, @tx_limit, @tx_low or @rx_budget, or a virtio
+ *	device that is not a console; ENODEV if there is
  *	no virtio@index; EBUSY if it is claimed already, or a port of it is
  *	attached to vportx with VPORTX_IOC_ATTACH; any error of the driver's
  *	probe (then the device goes back to virtio_console).
  * VPORTX_IOC_RELEASE (struct vportx_claim, in)
  *	Give the device back: unbind it from vportx and let the driver core
- *	find it a driver again (virtio_console). ENXIO if it is not claimed;
- *	EINVAL for flags or reserved bits. Unloading vportx releases every
+ *	find it a driver again (virtio_console). Its nodes are unplugged: an
+ *	open one says ENODEV and goes at its last close. ENXIO if it is not
+ *	claimed; EINVAL for flags, reserved bits or any of @hold, @tx_limit,
+ *	@tx_low and @rx_budget not zero. Unloading vportx releases every
  *	claimed device the same way.
  *
  * Every structure is made of __u32 and __u64 only; reserved fields must be
@@ -69,6 +79,7 @@
 
 /* Backends: how vportx reaches the port. */
 #define VPORTX_BACKEND_STACKED 0	/* over virtio_console's /dev/vportNpM */
+#define VPORTX_BACKEND_DIRECT 1		/* on a device claimed by vportx */
 
 /* When vportx keeps the port itself open. */
 #define VPORTX_HOLD_OPEN 0	/* only while the data node is open */
@@ -79,6 +90,10 @@
 #define VPORTX_TX_LIMIT_DEFAULT (1U << 20)
 #define VPORTX_TX_LIMIT_MIN (1U << 12)
 #define VPORTX_TX_LIMIT_MAX (1U << 28)
+
+#define VPORTX_RX_BUDGET_DEFAULT (1U << 18)
+#define VPORTX_RX_BUDGET_MIN (1U << 12)
+#define VPORTX_RX_BUDGET_MAX (1U << 28)
 
 struct vportx_attach {
 	__u32 fd;		/* in: an open virtio-serial port */
@@ -113,7 +128,7 @@ struct vportx_info {
 	__u64 rx_bytes;		/* out: read from the port since attach */
 	__u64 tx_bytes;		/* out: handed to the port since attach */
 	__u32 tx_low;		/* out: bytes */
-	__u32 __reserved0;	/* zero */
+	__u32 rx_budget;	/* out: bytes; 0 for the stacked backend */
 	__u64 tx_queued;	/* out: written, not yet handed to the port */
 	__u64 tx_stalls;	/* out: writes that found the queue full */
 	__u64 tx_dropped;	/* out: queued, then dropped at close */
@@ -123,7 +138,11 @@ struct vportx_info {
 struct vportx_claim {
 	__u32 index;		/* in: N of the virtio device virtioN */
 	__u32 flags;		/* in: zero, none defined */
-	__u64 __reserved[3];	/* zero */
+	__u32 hold;		/* in: VPORTX_HOLD_*, for every port */
+	__u32 tx_limit;		/* in: bytes, 0 for the default */
+	__u32 tx_low;		/* in: bytes, 0 for tx_limit / 2 */
+	__u32 rx_budget;	/* in: bytes, 0 for the default */
+	__u64 __reserved[1];	/* zero */
 };
 
 #define VPORTX_IOC_ATTACH _IOWR(VPORTX_IOCTL_TYPE, 0x00, struct vportx_attach)

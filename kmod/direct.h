@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The direct backend's two halves: the device and its control protocol
+ * (direct.c), and each port's data path behind a node (dport.c).
+ */
+#ifndef _VPORTX_DIRECT_H
+#define _VPORTX_DIRECT_H
+
+#include "vportx.h"
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/virtio.h>
+
+struct direct_dev;
+
+/*
+ * One port of a claimed device. The device's table and the port's node
+ * each hold a reference: a node outlives its port's removal, and even the
+ * device's, until its last close.
+ */
+struct vportx_dport {
+	struct kref ref;
+	u32 id;
+
+	/* What the control protocol said; under the device's lock. */
+	char *name;		/* NULL until the device names it */
+	bool console;		/* a virtconsole port: no node */
+	bool host_connected;
+	bool attached;		/* a node was made for it, or tried */
+
+	/*
+	 * Against the virtqueue interrupts and between the node's users:
+	 * everything below, and the device and its queues while !gone.
+	 */
+	spinlock_t lock;
+	bool gone;		/* removed, or its device went away */
+	struct direct_dev *dd;
+	struct virtqueue *in_vq;
+	struct virtqueue *out_vq;
+	struct vportx_node *node;	/* from start to destroy */
+	bool guest_open;	/* we told the device the port is open */
+
+	/* RX: buffers of a page each, posted, or filled and not yet read. */
+	unsigned int rx_posted;	/* in in_vq, filled or not */
+	unsigned int rx_held;	/* on rx_ready, or the reader's */
+	struct list_head rx_ready;	/* filled, by lru; private: length */
+	bool rx_armed;		/* a reader ran dry: SIGIO at the next data */
+	bool rx_kick_due;	/* buffers posted since the last kick */
+	unsigned int rx_budget;	/* buffers, posted and held together */
+	/* The reader's own, under the node's rx_lock: a page being read. */
+	struct page *rx_page;
+	unsigned int rx_off;
+	unsigned int rx_len;
+
+	/* TX: elements in out_vq, each a reference to a page. */
+	unsigned int tx_inflight;
+	bool tx_full;		/* a push found no room: kick at the next */
+};
+
+/* The device: its queues and its ports, by id. */
+struct direct_dev {
+	struct virtio_device *vdev;
+	u32 max_ports;
+	struct virtqueue **vqs;	/* every queue, by index */
+	struct virtqueue *ctrl_in;
+	struct virtqueue *ctrl_out;
+	spinlock_t ctrl_out_lock;	/* senders against the interrupt */
+	struct work_struct ctrl_work;	/* reads the device's messages */
+	struct mutex lock;	/* the ports, and ctrl_in once DRIVER_OK */
+	/* The table below against the interrupts; changed under both. */
+	spinlock_t ports_lock;
+	struct vportx_params params;	/* for every port's node */
+	struct dentry *debugfs;
+	struct vportx_dport *ports[];	/* by id; NULL if free */
+};
+
+/* direct.c */
+int vportx_direct_ctrl_send(struct direct_dev *dd, u32 id, u16 event,
+			    u16 value, void *msg);
+void *vportx_direct_ctrl_alloc(void);
+
+/* dport.c */
+struct vportx_dport *vportx_dport_alloc(struct direct_dev *dd, u32 id);
+void vportx_dport_put(struct vportx_dport *port);
+int vportx_dport_attach(struct vportx_dport *port);
+void vportx_dport_host(struct vportx_dport *port, bool connected);
+void vportx_dport_gone(struct vportx_dport *port);
+void vportx_dport_free_bufs(struct vportx_dport *port);
+void vportx_dport_in_done(struct vportx_dport *port);
+void vportx_dport_out_done(struct vportx_dport *port);
+
+#endif /* _VPORTX_DIRECT_H */

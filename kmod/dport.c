@@ -1,0 +1,722 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The direct backend's ports: the data path of a node over a port of a
+ * device that vportx drives itself (direct.c).
+ *
+ * RX: a port has a budget of page-sized buffers (the node's rx_budget,
+ * within the size of its receive queue), posted to the device or filled
+ * and not yet read. A buffer goes back to the device only once the
+ * reader has taken all of it: when the reader stops, so does the host,
+ * which keeps the rest in its own socket, and nothing is lost. read() copies
+ * across buffers; splice_read() hands the filled pages themselves to the
+ * pipe and posts fresh ones in their place.
+ *
+ * TX: the node core queues written bytes in its chunks (txq.c); a push
+ * hands each contiguous piece of them to the device as one element that
+ * holds a reference to its chunk, dropped once the device has used it.
+ * splice into the node does the same with the pipe's own pages: neither
+ * copies, and page-cache pages stay in the cache (nothing is stolen).
+ * At most DPORT_TX_INFLIGHT elements per port are in the device's hands.
+ *
+ * The device learns that the port is open (PORT_OPEN) while the node is
+ * open, or from the node's creation with hold=always. What arrived and
+ * was not read stays for the next opener: nothing is discarded at close.
+ *
+ * Locking: the port's lock, taken in the queues' interrupts, guards the
+ * queues and the buffer lists; the node's rx_lock makes one reader at a
+ * time the owner of rx_page. The TX queue's lock is never taken under
+ * the port's: it is not interrupt-safe.
+ */
+
+#include "direct.h"
+
+#include <linux/vportx.h>
+
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/pipe_fs_i.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/splice.h>
+#include <linux/uaccess.h>
+#include <linux/virtio_console.h>
+
+/* Elements of one port in the device's hands: 4 MiB of 64 KiB chunks. */
+#define DPORT_TX_INFLIGHT 64
+
+struct vportx_dport *vportx_dport_alloc(struct direct_dev *dd, u32 id)
+{
+	struct vportx_dport *port = kzalloc(sizeof(*port), GFP_KERNEL);
+	unsigned int vq = id ? 2 * (id + 1) : 0;
+
+	if (!port)
+		return NULL;
+	kref_init(&port->ref);
+	port->id = id;
+	spin_lock_init(&port->lock);
+	port->dd = dd;
+	port->in_vq = dd->vqs[vq];
+	port->out_vq = dd->vqs[vq + 1];
+	INIT_LIST_HEAD(&port->rx_ready);
+	return port;
+}
+
+static void free_page_list(struct list_head *pages)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, pages, lru)
+		put_page(page);
+}
+
+static void dport_free(struct kref *ref)
+{
+	struct vportx_dport *port = container_of(ref, struct vportx_dport,
+						 ref);
+
+	free_page_list(&port->rx_ready);
+	if (port->rx_page)
+		put_page(port->rx_page);
+	kfree(port->name);
+	kfree(port);
+}
+
+void vportx_dport_put(struct vportx_dport *port)
+{
+	kref_put(&port->ref, dport_free);
+}
+
+/* Send a control message about the port, unless it is gone. */
+static int port_ctrl(struct vportx_dport *port, u16 event, u16 value)
+{
+	void *msg = vportx_direct_ctrl_alloc();
+	unsigned long flags;
+	int ret = -ENODEV;
+
+	if (!msg)
+		return -ENOMEM;
+	spin_lock_irqsave(&port->lock, flags);
+	if (!port->gone) {
+		ret = vportx_direct_ctrl_send(port->dd, port->id, event, value,
+					      msg);
+		msg = NULL;
+	}
+	spin_unlock_irqrestore(&port->lock, flags);
+	kfree(msg);
+	return ret;
+}
+
+/* Give the device @page to fill. Under the port's lock. */
+static int rx_post(struct vportx_dport *port, struct page *page)
+{
+	struct scatterlist sg;
+	int ret;
+
+	sg_init_table(&sg, 1);
+	sg_set_page(&sg, page, PAGE_SIZE, 0);
+	ret = virtqueue_add_inbuf(port->in_vq, &sg, 1, page, GFP_ATOMIC);
+	if (!ret) {
+		port->rx_posted++;
+		port->rx_kick_due = true;
+	}
+	return ret;
+}
+
+static bool rx_below_budget(struct vportx_dport *port)
+{
+	return !port->gone && port->rx_posted + port->rx_held < port->rx_budget;
+}
+
+/* Tell the device about the buffers posted since the last kick. */
+static void rx_kick(struct vportx_dport *port)
+{
+	spin_lock_irq(&port->lock);
+	if (port->rx_kick_due && !port->gone)
+		virtqueue_kick(port->in_vq);
+	port->rx_kick_due = false;
+	spin_unlock_irq(&port->lock);
+}
+
+/* Post fresh buffers until the port has its budget. */
+static void rx_fill(struct vportx_dport *port)
+{
+	struct page *page;
+	bool posted = true;
+
+	while (posted) {
+		page = alloc_page(GFP_KERNEL);
+		if (!page)
+			break;
+		spin_lock_irq(&port->lock);
+		posted = rx_below_budget(port) && !rx_post(port, page);
+		spin_unlock_irq(&port->lock);
+		if (!posted)
+			put_page(page);
+	}
+	rx_kick(port);
+}
+
+/* Move the buffers the device filled to rx_ready. Under the lock. */
+static void rx_collect(struct vportx_dport *port)
+{
+	unsigned int len;
+	struct page *page;
+
+	while ((page = virtqueue_get_buf(port->in_vq, &len))) {
+		port->rx_posted--;
+		port->rx_held++;
+		set_page_private(page, min_t(unsigned int, len, PAGE_SIZE));
+		list_add_tail(&page->lru, &port->rx_ready);
+	}
+}
+
+/*
+ * The reader's next buffer, as rx_page: false if none has come. An empty
+ * one goes back at once. A reader that finds none arms SIGIO.
+ */
+static bool rx_next(struct vportx_dport *port)
+{
+	struct page *page = NULL;
+
+	spin_lock_irq(&port->lock);
+	if (!port->gone)
+		rx_collect(port);
+	if (!list_empty(&port->rx_ready)) {
+		page = list_first_entry(&port->rx_ready, struct page, lru);
+		list_del(&page->lru);
+	} else {
+		port->rx_armed = true;
+	}
+	spin_unlock_irq(&port->lock);
+	if (!page)
+		return false;
+	port->rx_off = 0;
+	port->rx_len = page_private(page);
+	WRITE_ONCE(port->rx_page, page);
+	return true;
+}
+
+/*
+ * The reader is done with rx_page: post it again if nobody else has it
+ * (a pipe may), else let it go and post a fresh one. The reader kicks
+ * the queue once it is done (rx_kick()).
+ */
+static void rx_put(struct vportx_dport *port)
+{
+	struct page *page = port->rx_page;
+	bool reused = false;
+
+	WRITE_ONCE(port->rx_page, NULL);
+	spin_lock_irq(&port->lock);
+	port->rx_held--;
+	if (page_ref_count(page) == 1 && rx_below_budget(port) &&
+	    !rx_post(port, page))
+		reused = true;
+	spin_unlock_irq(&port->lock);
+	if (reused)
+		return;
+	put_page(page);
+	rx_fill(port);
+}
+
+/* The reader has a buffer with bytes left in it. */
+static bool rx_get(struct vportx_dport *port)
+{
+	for (;;) {
+		if (!port->rx_page && !rx_next(port))
+			return false;
+		if (port->rx_off < port->rx_len)
+			return true;
+		rx_put(port);
+	}
+}
+
+/* Filled buffers are waiting for the reader. */
+static bool rx_has_data(struct vportx_dport *port)
+{
+	bool ready;
+
+	spin_lock_irq(&port->lock);
+	if (!port->gone)
+		rx_collect(port);
+	ready = !list_empty(&port->rx_ready);
+	spin_unlock_irq(&port->lock);
+	return ready;
+}
+
+static bool rx_waitable(struct vportx_dport *port)
+{
+	return rx_has_data(port) || READ_ONCE(port->gone) ||
+	       !READ_ONCE(port->host_connected);
+}
+
+/*
+ * Nothing to read: 0 at end of file (no host), ENODEV once the port is
+ * gone, EAGAIN without waiting, or 1 once there may be data.
+ */
+static int rx_empty(struct vportx_node *node, bool nonblock)
+{
+	struct vportx_dport *port = node->backend;
+
+	if (READ_ONCE(port->gone))
+		return -ENODEV;
+	/* What the host sent before it went is read before end of file. */
+	if (!READ_ONCE(port->host_connected))
+		return rx_has_data(port);
+	if (nonblock)
+		return -EAGAIN;
+	if (wait_event_interruptible(node->wq, rx_waitable(port)))
+		return -ERESTARTSYS;
+	return 1;
+}
+
+/* Copy out of the reader's buffer; a buffer read to its end goes back. */
+static ssize_t rx_copy(struct vportx_dport *port, char __user *buf,
+		       size_t len)
+{
+	size_t n = min_t(size_t, len, port->rx_len - port->rx_off);
+
+	if (copy_to_user(buf, page_address(port->rx_page) + port->rx_off, n))
+		return -EFAULT;
+	port->rx_off += n;
+	if (port->rx_off == port->rx_len)
+		rx_put(port);
+	return n;
+}
+
+/*
+ * The first buffer is waited for; the ones after it only if they came.
+ * Buffers read to their end go back to the device with one kick.
+ */
+static ssize_t dport_read(struct vportx_node *node, char __user *buf,
+			  size_t len, bool nonblock)
+{
+	struct vportx_dport *port = node->backend;
+	ssize_t got = 0, n = 0;
+
+	while (got < len) {
+		if (rx_get(port)) {
+			n = rx_copy(port, buf + got, len - got);
+		} else if (!got) {
+			n = rx_empty(node, nonblock);
+			if (n > 0)
+				continue;
+		} else {
+			break;
+		}
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	rx_kick(port);
+	return got ? got : n;
+}
+
+static const struct pipe_buf_operations dport_pipe_buf_ops = {
+	.release = generic_pipe_buf_release,
+	.try_steal = generic_pipe_buf_try_steal,
+	.get = generic_pipe_buf_get,
+};
+
+/*
+ * Put up to @len bytes of rx_page into @pipe, as the page itself: the
+ * pipe takes a reference of its own, so a failed add loses nothing.
+ */
+static ssize_t rx_gift(struct vportx_dport *port,
+		       struct pipe_inode_info *pipe, size_t len)
+{
+	struct pipe_buffer buf = {
+		.ops = &dport_pipe_buf_ops,
+		.page = port->rx_page,
+		.offset = port->rx_off,
+		.len = min_t(size_t, len, port->rx_len - port->rx_off),
+	};
+	ssize_t ret;
+
+	get_page(buf.page);
+	ret = add_to_pipe(pipe, &buf);
+	if (ret <= 0)
+		return ret;
+	port->rx_off += ret;
+	if (port->rx_off == port->rx_len)
+		rx_put(port);
+	return ret;
+}
+
+/* Filled pages go to the pipe as they are; fresh ones take their place. */
+static ssize_t dport_splice_read(struct vportx_node *node,
+				 struct pipe_inode_info *pipe, size_t len,
+				 unsigned int flags, bool nonblock)
+{
+	struct vportx_dport *port = node->backend;
+	ssize_t got = 0, n = 0;
+
+	nonblock |= flags & SPLICE_F_NONBLOCK;
+	while (got < len &&
+	       !pipe_full(pipe->head, pipe->tail, pipe->max_usage)) {
+		if (rx_get(port)) {
+			n = rx_gift(port, pipe, len - got);
+		} else if (!got) {
+			n = rx_empty(node, nonblock);
+			if (n > 0)
+				continue;
+		} else {
+			break;
+		}
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	rx_kick(port);
+	return got ? got : n;
+}
+
+/*
+ * Drop the references of the elements the device has used. Locked. Room
+ * for a push that found none: the TX work is kicked, whoever reclaims.
+ */
+static void tx_reclaim(struct vportx_dport *port)
+{
+	unsigned int len;
+	struct page *page;
+	bool any = false;
+
+	while ((page = virtqueue_get_buf(port->out_vq, &len))) {
+		port->tx_inflight--;
+		put_page(page);
+		any = true;
+	}
+	if (!any || !port->node)
+		return;
+	wake_up_interruptible(&port->node->wq);
+	if (port->tx_full) {
+		port->tx_full = false;
+		vportx_tx_kick(port->node);
+	}
+}
+
+/*
+ * Hand the device @len bytes of @page from @off as one element, with the
+ * caller's reference to @page, which it drops if it cannot. Locked.
+ */
+static int tx_add(struct vportx_dport *port, struct page *page, size_t off,
+		  size_t len)
+{
+	struct scatterlist sg;
+	int ret = -EAGAIN;
+
+	if (port->tx_inflight < DPORT_TX_INFLIGHT) {
+		sg_init_table(&sg, 1);
+		sg_set_page(&sg, page + off / PAGE_SIZE, len, off % PAGE_SIZE);
+		ret = virtqueue_add_outbuf(port->out_vq, &sg, 1, page,
+					   GFP_ATOMIC);
+	}
+	if (ret) {
+		put_page(page);
+		port->tx_full = true;
+		return -EAGAIN;
+	}
+	port->tx_inflight++;
+	return 0;
+}
+
+/* Let the device see what was added. */
+static void tx_notify(struct vportx_dport *port)
+{
+	spin_lock_irq(&port->lock);
+	if (!port->gone)
+		virtqueue_kick(port->out_vq);
+	spin_unlock_irq(&port->lock);
+}
+
+/* Hand queued bytes to the device a contiguous piece at a time. */
+static ssize_t dport_push(struct vportx_node *node, size_t len)
+{
+	struct vportx_dport *port = node->backend;
+	struct page *page;
+	size_t done = 0, n, off;
+	int ret = 0;
+
+	while (done < len && !ret) {
+		n = vportx_txq_piece(&node->txq, done, &page, &off);
+		if (!n)
+			break;
+		spin_lock_irq(&port->lock);
+		if (port->gone) {
+			put_page(page);
+			ret = -ENODEV;
+		} else {
+			tx_reclaim(port);
+			ret = tx_add(port, page, off, min(n, len - done));
+		}
+		spin_unlock_irq(&port->lock);
+		if (!ret)
+			done += min(n, len - done);
+	}
+	if (done)
+		tx_notify(port);
+	return done ? done : ret;
+}
+
+struct dport_splice {
+	struct vportx_dport *port;
+	bool full;
+};
+
+/* splice_from_pipe's actor: one pipe buffer, one element. */
+static int pipe_to_port(struct pipe_inode_info *pipe, struct pipe_buffer *buf,
+			struct splice_desc *sd)
+{
+	struct dport_splice *s = sd->u.data;
+	struct vportx_dport *port = s->port;
+	int ret;
+
+	if (!try_get_page(buf->page))
+		return -EFAULT;
+	spin_lock_irq(&port->lock);
+	if (port->gone) {
+		put_page(buf->page);
+		ret = -ENODEV;
+	} else {
+		tx_reclaim(port);
+		ret = tx_add(port, buf->page, buf->offset, sd->len);
+		s->full = ret == -EAGAIN;
+	}
+	spin_unlock_irq(&port->lock);
+	return ret ? ret : sd->len;
+}
+
+static bool tx_room(struct vportx_dport *port)
+{
+	bool room;
+
+	spin_lock_irq(&port->lock);
+	room = port->gone;
+	if (!room) {
+		tx_reclaim(port);
+		room = port->tx_inflight < DPORT_TX_INFLIGHT &&
+		       port->out_vq->num_free;
+	}
+	spin_unlock_irq(&port->lock);
+	return room;
+}
+
+/* The pipe's pages go to the device as they are, without a copy. */
+static ssize_t dport_splice_write(struct vportx_node *node,
+				  struct pipe_inode_info *pipe, size_t len,
+				  unsigned int flags, bool nonblock)
+{
+	struct dport_splice s = { .port = node->backend };
+	struct splice_desc sd = {
+		.total_len = len,
+		.flags = flags,
+		.u.data = &s,
+	};
+	ssize_t ret;
+
+	for (;;) {
+		s.full = false;
+		pipe_lock(pipe);
+		ret = __splice_from_pipe(pipe, &sd, pipe_to_port);
+		pipe_unlock(pipe);
+		tx_notify(s.port);
+		if (ret != -EAGAIN || !s.full || nonblock)
+			return ret;
+		if (wait_event_interruptible(node->wq, tx_room(s.port)))
+			return -ERESTARTSYS;
+	}
+}
+
+/* Data arrived: wake the reader, and SIGIO if it had run dry. */
+void vportx_dport_in_done(struct vportx_dport *port)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&port->lock, flags);
+	if (port->node) {
+		wake_up_interruptible(&port->node->wq);
+		if (port->rx_armed && READ_ONCE(port->node->fasync)) {
+			port->rx_armed = false;
+			vportx_node_readable(port->node);
+		}
+	}
+	spin_unlock_irqrestore(&port->lock, flags);
+}
+
+/* The device used elements: drop their pages; a full port has room. */
+void vportx_dport_out_done(struct vportx_dport *port)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&port->lock, flags);
+	if (!port->gone)
+		tx_reclaim(port);
+	spin_unlock_irqrestore(&port->lock, flags);
+}
+
+/* Open for the host: buffers to fill, and PORT_OPEN. */
+static int port_open(struct vportx_dport *port)
+{
+	int ret;
+
+	spin_lock_irq(&port->lock);
+	ret = port->gone ? -ENODEV : 0;
+	port->guest_open = !ret;
+	spin_unlock_irq(&port->lock);
+	if (ret)
+		return ret;
+	rx_fill(port);
+	return port_ctrl(port, VIRTIO_CONSOLE_PORT_OPEN, 1);
+}
+
+static void port_close(struct vportx_dport *port)
+{
+	spin_lock_irq(&port->lock);
+	port->guest_open = false;
+	spin_unlock_irq(&port->lock);
+	port_ctrl(port, VIRTIO_CONSOLE_PORT_OPEN, 0);
+}
+
+/* Before anyone can find the node: the interrupts may now reach it. */
+static void dport_start(struct vportx_node *node)
+{
+	struct vportx_dport *port = node->backend;
+
+	spin_lock_irq(&port->lock);
+	port->node = node;
+	port->rx_budget = min_t(unsigned int,
+				node->params.rx_budget >> PAGE_SHIFT,
+				virtqueue_get_vring_size(port->in_vq));
+	spin_unlock_irq(&port->lock);
+	if (node->params.hold == VPORTX_HOLD_ALWAYS)
+		port_open(port);
+}
+
+static int dport_open(struct vportx_node *node)
+{
+	if (node->params.hold == VPORTX_HOLD_ALWAYS)
+		return 0;
+	return port_open(node->backend);
+}
+
+static void dport_release(struct vportx_node *node)
+{
+	if (node->params.hold == VPORTX_HOLD_OPEN)
+		port_close(node->backend);
+}
+
+/* EPOLLIN with data or at end of file; EPOLLHUP without a host. */
+static __poll_t dport_poll(struct vportx_node *node)
+{
+	struct vportx_dport *port = node->backend;
+	__poll_t mask = 0;
+
+	spin_lock_irq(&port->lock);
+	if (port->gone) {
+		mask = EPOLLHUP | EPOLLERR;
+	} else {
+		rx_collect(port);
+		if (!READ_ONCE(port->host_connected))
+			mask = EPOLLIN | EPOLLRDNORM | EPOLLHUP;
+	}
+	if (READ_ONCE(port->rx_page) || !list_empty(&port->rx_ready))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	spin_unlock_irq(&port->lock);
+	return mask;
+}
+
+/* The node goes: no interrupt reaches it any more. */
+static void dport_destroy(struct vportx_node *node)
+{
+	struct vportx_dport *port = node->backend;
+	bool open;
+
+	spin_lock_irq(&port->lock);
+	port->node = NULL;
+	open = port->guest_open;
+	spin_unlock_irq(&port->lock);
+	if (open)
+		port_close(port);
+	vportx_dport_put(port);
+}
+
+static const struct vportx_backend_ops dport_ops = {
+	.name = "direct",
+	.id = VPORTX_BACKEND_DIRECT,
+	.owns_node = true,
+	.start = dport_start,
+	.open = dport_open,
+	.release = dport_release,
+	.read = dport_read,
+	.splice_read = dport_splice_read,
+	.push = dport_push,
+	.splice_write = dport_splice_write,
+	.poll = dport_poll,
+	.destroy = dport_destroy,
+};
+
+/*
+ * Give the port a node, named after it as the stock driver would name
+ * its own: vportxNpM for port M of virtioN. Under the device's lock.
+ */
+int vportx_dport_attach(struct vportx_dport *port)
+{
+	struct direct_dev *dd = port->dd;
+	u32 minor;
+	int ret;
+
+	kref_get(&port->ref);
+	ret = vportx_node_create(dd->vdev->index, port->id, 0, &dd->params,
+				 &dport_ops, port, &dd->vdev->dev, &minor);
+	if (ret) {
+		vportx_dport_put(port);
+		return ret;
+	}
+	if (port->name)
+		vportx_node_set_name(port->node, port->name);
+	if (port->host_connected)
+		vportx_dport_host(port, true);
+	return 0;
+}
+
+/* PORT_OPEN from the device. Under the device's lock. */
+void vportx_dport_host(struct vportx_dport *port, bool connected)
+{
+	WRITE_ONCE(port->host_connected, connected);
+	if (port->node)
+		vportx_node_port_state(port->node, connected, false);
+}
+
+/*
+ * The port was removed, or its device is going: keep what it received,
+ * and from now on leave its queues alone. Under the device's lock.
+ */
+void vportx_dport_gone(struct vportx_dport *port)
+{
+	struct vportx_node *node;
+
+	spin_lock_irq(&port->lock);
+	if (!port->gone)
+		rx_collect(port);
+	port->gone = true;
+	node = port->node;
+	spin_unlock_irq(&port->lock);
+	if (node)
+		vportx_node_port_state(node, 0, true);
+}
+
+/* After vportx_dport_gone(): the buffers still in the queues. */
+void vportx_dport_free_bufs(struct vportx_dport *port)
+{
+	struct page *page;
+
+	spin_lock_irq(&port->lock);
+	tx_reclaim(port);
+	while ((page = virtqueue_detach_unused_buf(port->out_vq)))
+		put_page(page);
+	while ((page = virtqueue_detach_unused_buf(port->in_vq)))
+		put_page(page);
+	port->tx_inflight = 0;
+	port->rx_posted = 0;
+	spin_unlock_irq(&port->lock);
+}

@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The data node of a port on a claimed device (the direct backend), with
+ * both hold policies: transfers both ways checked end to end, splice from
+ * the node (zero-copy receive), vmsplice and sendfile into it, data kept
+ * across a close and while the reader stops (the host is held back, not
+ * dropped), end of file, the node's sysfs and INFO, and what happens to
+ * an open node when its device is released or its port unplugged. Each
+ * test claims the rig's third device (direct.a, direct.b) and releases it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <linux/vportx.h>
+
+#include "kselftest_harness.h"
+#include "guest.h"
+#include "pattern.h"
+#include "xfer.h"
+#include "vportx_util.h"
+
+#define CTL_PATH "/dev/" VPORTX_CONTROL_NAME
+#define HOST_WAIT_MS 10000
+#define BIG (64 << 20)
+#define MIB (1 << 20)
+
+static int claim_ioctl(int ctl, unsigned long cmd, __u32 index, __u32 hold)
+{
+	struct vportx_claim c = { .index = index, .hold = hold };
+
+	return ioctl(ctl, cmd, &c) ? -errno : 0;
+}
+
+/* The node of port @nr of virtio@index, once it exists, into @a. */
+static int find_node(int ctl, unsigned int index, unsigned int nr,
+		     struct vportx_attach *a)
+{
+	struct vportx_info info;
+	char path[64];
+	__u32 minor;
+	int ret;
+
+	snprintf(path, sizeof(path), "/dev/vportx%up%u", index, nr);
+	ret = vportx_wait_path(path, 1);
+	if (ret)
+		return ret;
+	for (minor = 0; !vportx_info_of(ctl, minor, VPORTX_INFO_F_NEXT, &info);
+	     minor = info.minor + 1) {
+		if (info.port_dev != index || info.port_nr != nr)
+			continue;
+		memset(a, 0, sizeof(*a));
+		a->minor = info.minor;
+		a->port_dev = index;
+		a->port_nr = nr;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+FIXTURE(dnode) {
+	int ctl;
+	unsigned int index;	/* N of the device of direct.a and direct.b */
+	struct vportx_attach a;	/* direct.a's node */
+	int fd;			/* open read-write, or -1 */
+};
+
+FIXTURE_VARIANT(dnode) {
+	__u32 hold;
+	const char *hold_name;
+	uint64_t seed;
+};
+
+FIXTURE_VARIANT_ADD(dnode, hold_open) { .hold = VPORTX_HOLD_OPEN,
+					.hold_name = "open", .seed = 6000 };
+FIXTURE_VARIANT_ADD(dnode, hold_always) { .hold = VPORTX_HOLD_ALWAYS,
+					  .hold_name = "always",
+					  .seed = 6100 };
+
+FIXTURE_SETUP(dnode)
+{
+	unsigned int nr;
+	int ret;
+
+	self->fd = -1;
+	self->ctl = open(CTL_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->ctl);
+	ASSERT_EQ(0, rig_wait_port("direct.a", 1));
+	ASSERT_EQ(0, vportx_stock_numbers("direct.a", &self->index, &nr));
+	ASSERT_EQ(0, rig_ctl_ok("reset direct.a"));
+	ASSERT_EQ(0, claim_ioctl(self->ctl, VPORTX_IOC_CLAIM, self->index,
+				 variant->hold));
+	ret = find_node(self->ctl, self->index, 1, &self->a);
+	ASSERT_EQ(0, ret) TH_LOG("node of direct.a: %s", strerror(-ret));
+	self->fd = vportx_open_node_host(&self->a, HOST_WAIT_MS);
+	ASSERT_LE(0, self->fd) TH_LOG("data node: %s", strerror(-self->fd));
+}
+
+FIXTURE_TEARDOWN(dnode)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	claim_ioctl(self->ctl, VPORTX_IOC_RELEASE, self->index, 0);
+	EXPECT_EQ(0, rig_wait_port("direct.a", 1));
+	close(self->ctl);
+	rig_ctl_ok("reset direct.a");
+	rig_ctl_ok("connect direct.a");
+}
+
+/* 64 MiB out, checked by the peer; tx_bytes grows by exactly that. */
+TEST_F_TIMEOUT(dnode, guest_to_host, 300)
+{
+	long long before = vportx_node_counter(&self->a, "tx_bytes");
+
+	ASSERT_LE(0, before);
+	rig_to_host(_metadata, self->fd, "direct.a", variant->seed + 1, BIG,
+		    MIB);
+	EXPECT_EQ(0, fsync(self->fd));
+	EXPECT_EQ(before + BIG, vportx_node_counter(&self->a, "tx_bytes"));
+}
+
+/* 64 MiB in, every byte checked; rx_bytes grows by exactly that. */
+TEST_F_TIMEOUT(dnode, host_to_guest, 300)
+{
+	long long before = vportx_node_counter(&self->a, "rx_bytes");
+
+	ASSERT_LE(0, before);
+	rig_from_host(_metadata, self->fd, "direct.a", variant->seed + 2, BIG,
+		      MIB);
+	EXPECT_EQ(before + BIG, vportx_node_counter(&self->a, "rx_bytes"));
+}
+
+/* Small writes, each its own message, arrive whole and in order. */
+TEST_F_TIMEOUT(dnode, small_writes, 300)
+{
+	rig_to_host(_metadata, self->fd, "direct.a", variant->seed + 3,
+		    4 * MIB, 64);
+}
+
+/*
+ * splice from the node into a pipe, read back from the pipe: 16 MiB,
+ * every byte checked; rx_bytes counts them.
+ */
+TEST_F_TIMEOUT(dnode, splice_read, 300)
+{
+	size_t n = 16 * MIB, got = 0;
+	uint64_t seed = variant->seed + 4, hash = FNV64_INIT, want;
+	char *buf = malloc(65536), *ref;
+	long long before = vportx_node_counter(&self->a, "rx_bytes");
+	ssize_t in, out;
+	int p[2];
+
+	ASSERT_NE(NULL, buf);
+	ref = malloc(n);
+	ASSERT_NE(NULL, ref);
+	pattern_fill(ref, n, seed, 0);
+	want = fnv64_update(FNV64_INIT, ref, n);
+	free(ref);
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(0, rig_ctl_ok("source direct.a %zu %" PRIu64, n, seed));
+	while (got < n) {
+		in = splice(self->fd, NULL, p[1], NULL, n - got, 0);
+		ASSERT_LT(0, in) TH_LOG("splice: %s", strerror(errno));
+		while (in > 0) {
+			out = read(p[0], buf, in < 65536 ? in : 65536);
+			ASSERT_LT(0, out);
+			hash = fnv64_update(hash, buf, out);
+			in -= out;
+			got += out;
+		}
+	}
+	EXPECT_EQ(want, hash);
+	EXPECT_EQ(before + (long long)n,
+		  vportx_node_counter(&self->a, "rx_bytes"));
+	close(p[0]);
+	close(p[1]);
+	free(buf);
+}
+
+/* vmsplice into a pipe and splice it to the node: 8 MiB, checked. */
+TEST_F_TIMEOUT(dnode, vmsplice_write, 300)
+{
+	size_t n = 8 * MIB, done = 0;
+	uint64_t seed = variant->seed + 5;
+	char *buf = malloc(n);
+	struct iovec iov;
+	ssize_t in, out;
+	int p[2];
+
+	ASSERT_NE(NULL, buf);
+	pattern_fill(buf, n, seed, 0);
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(0, rig_ctl_ok("sink direct.a %zu %" PRIu64, n, seed));
+	while (done < n) {
+		iov.iov_base = buf + done;
+		iov.iov_len = n - done;
+		in = vmsplice(p[1], &iov, 1, 0);
+		ASSERT_LT(0, in);
+		while (in > 0) {
+			out = splice(p[0], NULL, self->fd, NULL, in, 0);
+			ASSERT_LT(0, out) TH_LOG("splice: %s", strerror(errno));
+			in -= out;
+			done += out;
+		}
+	}
+	/* The device holds references to the pages until it used them. */
+	EXPECT_EQ(0, fsync(self->fd));
+	rig_sink_check(_metadata, "direct.a", n,
+		       fnv64_update(FNV64_INIT, buf, n));
+	close(p[0]);
+	close(p[1]);
+	free(buf);
+}
+
+/* sendfile from a file in the page cache: 8 MiB, checked. */
+TEST_F_TIMEOUT(dnode, sendfile_write, 300)
+{
+	char path[] = "/tmp/vportx-dnode-XXXXXX";
+	size_t n = 8 * MIB;
+	uint64_t seed = variant->seed + 6;
+	char *buf = malloc(n);
+	int file = mkstemp(path);
+	off_t off = 0;
+	ssize_t ret;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_LE(0, file);
+	unlink(path);
+	pattern_fill(buf, n, seed, 0);
+	ASSERT_EQ((ssize_t)n, write(file, buf, n));
+	ASSERT_EQ(0, rig_ctl_ok("sink direct.a %zu %" PRIu64, n, seed));
+	while ((size_t)off < n) {
+		ret = sendfile(self->fd, file, &off, n - off);
+		ASSERT_LT(0, ret) TH_LOG("sendfile: %s", strerror(errno));
+	}
+	rig_sink_check(_metadata, "direct.a", n,
+		       fnv64_update(FNV64_INIT, buf, n));
+	close(file);
+	free(buf);
+}
+
+/*
+ * A reader that stops holds the host back: 8 MiB, far above the receive
+ * budget, sent while nobody reads, all arrive once the reader comes back.
+ */
+TEST_F_TIMEOUT(dnode, stopped_reader_loses_nothing, 300)
+{
+	size_t n = 8 * MIB;
+	struct rig_recv res;
+	char reply[RIG_REPLY_MAX];
+
+	ASSERT_EQ(0, rig_ctl_ok("source direct.a %zu %" PRIu64, n,
+				variant->seed + 7));
+	sleep(2);
+	/* The peer could not have sent it all: QEMU stopped reading. */
+	ASSERT_EQ(1, rig_ctl(reply, sizeof(reply), "wait direct.a 100"));
+	ASSERT_EQ(0, rig_recv(self->fd, variant->seed + 7, n, MIB, &res));
+	EXPECT_EQ(-1, res.bad);
+	ASSERT_EQ(0, rig_ctl(reply, sizeof(reply), "wait direct.a %d",
+			     RIG_JOB_MS));
+}
+
+/* What arrived and was not read stays for the next opener. */
+TEST_F(dnode, data_kept_across_close)
+{
+	size_t n = 100000;
+	struct rig_recv res;
+
+	ASSERT_EQ(0, rig_ctl_ok("source direct.a %zu %" PRIu64, n,
+				variant->seed + 8));
+	ASSERT_EQ(0, rig_wait_unread_zero("direct.a"));
+	close(self->fd);
+	self->fd = vportx_open_node_host(&self->a, HOST_WAIT_MS);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, rig_recv(self->fd, variant->seed + 8, n, 65536, &res));
+	EXPECT_EQ(-1, res.bad);
+	/* One read() returns more than one 4 KiB buffer. */
+	EXPECT_LT(4096, res.maxread);
+}
+
+/* What the host sent before it went is read before end of file. */
+TEST_F(dnode, eof_after_buffered_data)
+{
+	struct rig_recv res;
+	char c;
+
+	ASSERT_EQ(0, rig_ctl_ok("source direct.a 65536 %" PRIu64,
+				variant->seed + 9));
+	ASSERT_EQ(0, rig_wait_unread_zero("direct.a"));
+	ASSERT_EQ(0, rig_ctl_ok("disconnect direct.a"));
+	EXPECT_EQ(0, vportx_wait_attr(&self->a, "host_connected", "0",
+				      HOST_WAIT_MS));
+	EXPECT_EQ(POLLIN | POLLHUP, rig_poll(self->fd, POLLIN, 1000) &
+		  (POLLIN | POLLHUP));
+	ASSERT_EQ(0, rig_recv(self->fd, variant->seed + 9, 65536, 65536,
+			      &res));
+	EXPECT_EQ(-1, res.bad);
+	EXPECT_EQ(0, read(self->fd, &c, 1));
+	ASSERT_EQ(0, rig_ctl_ok("connect direct.a"));
+	EXPECT_EQ(0, vportx_wait_attr(&self->a, "host_connected", "1",
+				      HOST_WAIT_MS));
+}
+
+/* O_NONBLOCK with nothing to read: EAGAIN; a second open: EBUSY. */
+TEST_F(dnode, nonblock_and_exclusive)
+{
+	char path[64], c;
+	int fd;
+
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, O_NONBLOCK));
+	EXPECT_EQ(-1, read(self->fd, &c, 1));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(-ETIMEDOUT, rig_poll(self->fd, POLLIN, 100));
+	EXPECT_EQ(POLLOUT, rig_poll(self->fd, POLLOUT, 1000));
+	vportx_node_path(&self->a, path, sizeof(path));
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	EXPECT_EQ(-1, fd);
+	EXPECT_EQ(EBUSY, errno);
+}
+
+/* sysfs and INFO say what the node is; DETACH is not how it goes. */
+TEST_F(dnode, sysfs_info_and_detach)
+{
+	struct vportx_info info;
+	char buf[64], want[32];
+
+	EXPECT_EQ(0, vportx_node_sysfs(&self->a, "backend", buf, sizeof(buf)));
+	EXPECT_STREQ("direct", buf);
+	EXPECT_EQ(0, vportx_node_sysfs(&self->a, "name", buf, sizeof(buf)));
+	EXPECT_STREQ("direct.a", buf);
+	EXPECT_EQ(0, vportx_node_sysfs(&self->a, "hold", buf, sizeof(buf)));
+	EXPECT_STREQ(variant->hold_name, buf);
+	snprintf(want, sizeof(want), "%u", VPORTX_RX_BUDGET_DEFAULT);
+	EXPECT_EQ(0, vportx_node_sysfs(&self->a, "rx_budget", buf,
+				       sizeof(buf)));
+	EXPECT_STREQ(want, buf);
+	EXPECT_EQ(0, vportx_node_sysfs(&self->a, "host_connected", buf,
+				       sizeof(buf)));
+	EXPECT_STREQ("1", buf);
+	ASSERT_EQ(0, vportx_info_of(self->ctl, self->a.minor, 0, &info));
+	EXPECT_EQ(VPORTX_BACKEND_DIRECT, info.backend);
+	EXPECT_EQ(variant->hold, info.hold);
+	EXPECT_EQ(VPORTX_RX_BUDGET_DEFAULT, info.rx_budget);
+	EXPECT_EQ(self->index, info.port_dev);
+	EXPECT_EQ(1, info.port_nr);
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(-EOPNOTSUPP, vportx_detach_minor(self->ctl, self->a.minor));
+	EXPECT_EQ(0, vportx_info_of(self->ctl, self->a.minor, 0, &info));
+}
+
+/*
+ * Released with its node open: the node says ENODEV and goes at its
+ * close; the port is virtio_console's again at once.
+ */
+TEST_F(dnode, release_with_node_open)
+{
+	char path[64], c = 0;
+
+	ASSERT_EQ(0, claim_ioctl(self->ctl, VPORTX_IOC_RELEASE, self->index,
+				 0));
+	EXPECT_EQ(0, rig_wait_port("direct.a", 1));
+	EXPECT_EQ(-1, read(self->fd, &c, 1));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(-1, write(self->fd, &c, 1));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(POLLHUP | POLLERR, rig_poll(self->fd, POLLIN, 1000) &
+		  (POLLHUP | POLLERR));
+	close(self->fd);
+	self->fd = -1;
+	vportx_node_path(&self->a, path, sizeof(path));
+	EXPECT_EQ(0, vportx_wait_path(path, 0));
+}
+
+/* A port unplugged under an open node: ENODEV, and the node goes. */
+TEST_F(dnode, unplug_open_node)
+{
+	struct vportx_attach hp;
+	char path[64], c;
+	int fd;
+
+	ASSERT_EQ(0, rig_ctl_ok("hotplug direct.hp direct.hp 2 5"));
+	ASSERT_EQ(0, find_node(self->ctl, self->index, 5, &hp));
+	fd = vportx_open_node_host(&hp, HOST_WAIT_MS);
+	ASSERT_LE(0, fd);
+	rig_to_host(_metadata, fd, "direct.hp", variant->seed + 10, MIB,
+		    65536);
+	ASSERT_EQ(0, rig_ctl_ok("unplug direct.hp"));
+	EXPECT_EQ(0, vportx_wait_attr(&hp, "unplugged", "1", HOST_WAIT_MS));
+	EXPECT_EQ(-1, read(fd, &c, 1));
+	EXPECT_EQ(ENODEV, errno);
+	close(fd);
+	vportx_node_path(&hp, path, sizeof(path));
+	EXPECT_EQ(0, vportx_wait_path(path, 0));
+	/* The other port never noticed. */
+	rig_to_host(_metadata, self->fd, "direct.a", variant->seed + 11, MIB,
+		    4096);
+}
+
+TEST_HARNESS_MAIN
