@@ -158,9 +158,15 @@ struct udev_device *vx_node_of_port(struct udev *udev,
 	return udev_device_new_from_subsystem_sysname(udev, "vportx", node);
 }
 
+/*
+ * A direct node has no virtio_console port: it is its own, with the
+ * port's name in its "name" and the virtio device as its parent.
+ */
 struct udev_device *vx_port_of_node(struct udev *udev,
 				    struct udev_device *node)
 {
+	if (!strcmp(vx_attr(node, "backend"), "direct"))
+		return udev_device_ref(node);
 	return udev_device_new_from_subsystem_sysname(udev, "virtio-ports",
 						      vx_attr(node, "source"));
 }

@@ -199,6 +199,9 @@ static int detach_node(struct udev_device *node)
 	ret = control_ioctl(VPORTX_IOC_DETACH, &d);
 	if (ret == -ENXIO)
 		return EXIT_NOTHING;
+	if (ret == -EOPNOTSUPP)
+		return fail_msg(udev_device_get_sysname(node),
+				"a port of a claimed device: release the device");
 	return ret ? fail(udev_device_get_sysname(node), -ret) : EXIT_SUCCESS;
 }
 
@@ -211,6 +214,9 @@ static int detach_all(struct ctx *c)
 	if (!nodes)
 		return fail("detach", errno);
 	for (i = 0; nodes[i]; i++) {
+		/* A claimed device's nodes go with it: `release` does that. */
+		if (!strcmp(vx_attr(nodes[i], "backend"), "direct"))
+			continue;
 		r = detach_node(nodes[i]);
 		if (r == EXIT_ERROR || ret == EXIT_NOTHING)
 			ret = r;

@@ -43,7 +43,10 @@ struct udev_device *vx_node_find(struct udev *udev, const char *spec);
 /* The node attached over @port, or NULL. */
 struct udev_device *vx_node_of_port(struct udev *udev,
 				    struct udev_device *port);
-/* The port a node is attached over (its "source"), or NULL. */
+/*
+ * The port a node is attached over (its "source"), or NULL; a direct
+ * node is its own port (it has the name, its parent the device).
+ */
 struct udev_device *vx_port_of_node(struct udev *udev,
 				    struct udev_device *node);
 /*

@@ -362,6 +362,48 @@ static int link_attr(const char *link, const char *attr, char *buf,
 	return rig_read_file(path, buf, len);
 }
 
+/*
+ * A claimed device's nodes get the same names from udev: /dev/vportx/NAME
+ * leads to the direct node, with its backend; released, the stacked node
+ * takes the name back. DETACH is not how a direct node goes.
+ */
+TEST_F_TIMEOUT(udev, claimed_device_named, 600)
+{
+	char stock[64], want[64], got[PATH_MAX], backend[32];
+	unsigned int n, m;
+	int ms;
+
+	settle();
+	ASSERT_LE(0, rig_port_path("direct.a", stock, sizeof(stock)));
+	ASSERT_EQ(2, sscanf(stock, "/dev/vport%up%u", &n, &m));
+	ASSERT_EQ(0, sh(VPORTXCTL " detach direct.a && "
+			VPORTXCTL " detach direct.b"));
+	ASSERT_EQ(0, sh(VPORTXCTL " claim virtio%u", n));
+	settle();
+	snprintf(want, sizeof(want), "/dev/vportx%up%u", n, m);
+	ASSERT_EQ(0, wait_path(want, 1) < 0);
+	settle();
+	ASSERT_NE(NULL, realpath("/dev/vportx/direct.a", got));
+	EXPECT_STREQ(want, got);
+	EXPECT_EQ(0, link_attr("/dev/vportx/direct.a", "backend", backend,
+			       sizeof(backend)));
+	EXPECT_STREQ("direct", backend);
+	EXPECT_EQ(0, access("/dev/vportx/direct.b", F_OK));
+	EXPECT_EQ(2, sh(VPORTXCTL " detach direct.a 2>/dev/null"));
+	EXPECT_EQ(0, access(want, F_OK));
+	EXPECT_EQ(0, sh(VPORTXCTL " release virtio%u", n));
+	/* virtio_console's port again, attached by udev per policy. */
+	for (ms = 0; ms < 20000; ms += 100) {
+		if (!link_attr("/dev/vportx/direct.a", "backend", backend,
+			       sizeof(backend)) && !strcmp(backend, "stacked"))
+			break;
+		usleep(100000);
+	}
+	EXPECT_STREQ("stacked", backend);
+	ASSERT_EQ(0, rig_wait_port("direct.b", 1));
+	expect_link(_metadata, "direct.b", "direct.b");
+}
+
 /* qemu-ga, as packaged, on the accelerated node; its pid once it has it open. */
 static pid_t start_qga(struct __test_metadata *_metadata)
 {
