@@ -460,6 +460,12 @@ static void direct_stop(struct direct_dev *dd)
 	struct virtio_device *vdev = dd->vdev;
 	u32 id;
 
+	/* Keep what arrived for the readers: a broken queue hides it. */
+	mutex_lock(&dd->lock);
+	for (id = 0; id < dd->max_ports; id++)
+		if (port_get(dd, id))
+			vportx_dport_gone(port_get(dd, id));
+	mutex_unlock(&dd->lock);
 	virtio_break_device(vdev);
 	virtio_reset_device(vdev);
 	cancel_work_sync(&dd->ctrl_work);

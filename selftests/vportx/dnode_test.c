@@ -358,16 +358,24 @@ TEST_F(dnode, sysfs_info_and_detach)
 }
 
 /*
- * Released with its node open: the node says ENODEV and goes at its
- * close; the port is virtio_console's again at once.
+ * Released with its node open: what had arrived is still read, then the
+ * node says ENODEV and goes at its close; the port is virtio_console's
+ * again at once.
  */
 TEST_F(dnode, release_with_node_open)
 {
 	char path[64], c = 0;
+	struct rig_recv res;
 
+	ASSERT_EQ(0, rig_ctl_ok("source direct.a 10000 %" PRIu64,
+				variant->seed + 12));
+	ASSERT_EQ(0, rig_wait_unread_zero("direct.a"));
 	ASSERT_EQ(0, claim_ioctl(self->ctl, VPORTX_IOC_RELEASE, self->index,
 				 0));
 	EXPECT_EQ(0, rig_wait_port("direct.a", 1));
+	ASSERT_EQ(0, rig_recv(self->fd, variant->seed + 12, 10000, 65536,
+			      &res));
+	EXPECT_EQ(-1, res.bad);
 	EXPECT_EQ(-1, read(self->fd, &c, 1));
 	EXPECT_EQ(ENODEV, errno);
 	EXPECT_EQ(-1, write(self->fd, &c, 1));
