@@ -378,7 +378,9 @@ static u32 vq_port(struct virtqueue *vq)
 	return vq->index < VQ_CTRL_IN ? 0 : vq->index / 2 - 1;
 }
 
-static void port_in_done(struct virtqueue *vq)
+/* An interrupt of a port's queue: @done on the port, if it has one. */
+static void port_vq_done(struct virtqueue *vq,
+			 void (*done)(struct vportx_dport *port))
 {
 	struct direct_dev *dd = vq->vdev->priv;
 	struct vportx_dport *port;
@@ -387,21 +389,18 @@ static void port_in_done(struct virtqueue *vq)
 	spin_lock_irqsave(&dd->ports_lock, flags);
 	port = dd->ports[vq_port(vq)];
 	if (port)
-		vportx_dport_in_done(port);
+		done(port);
 	spin_unlock_irqrestore(&dd->ports_lock, flags);
+}
+
+static void port_in_done(struct virtqueue *vq)
+{
+	port_vq_done(vq, vportx_dport_in_done);
 }
 
 static void port_out_done(struct virtqueue *vq)
 {
-	struct direct_dev *dd = vq->vdev->priv;
-	struct vportx_dport *port;
-	unsigned long flags;
-
-	spin_lock_irqsave(&dd->ports_lock, flags);
-	port = dd->ports[vq_port(vq)];
-	if (port)
-		vportx_dport_out_done(port);
-	spin_unlock_irqrestore(&dd->ports_lock, flags);
+	port_vq_done(vq, vportx_dport_out_done);
 }
 
 /* Every queue of every port the device may have, and the control ones. */
@@ -682,6 +681,11 @@ int vportx_direct_claim(u32 index, const struct vportx_params *params)
 	ret = PTR_ERR_OR_ZERO(dev);
 	if (ret)
 		goto out;
+	/*
+	 * The nodes of a release just done go in the background: wait for
+	 * them, so only a node still open or attached keeps the device.
+	 */
+	flush_workqueue(vportx_wq);
 	ret = -EBUSY;
 	if (vportx_node_on_device(index))
 		goto err_put;

@@ -271,9 +271,10 @@ static int rx_empty(struct vportx_node *node, bool nonblock)
 }
 
 /* Copy out of the reader's buffer; a buffer read to its end goes back. */
-static ssize_t rx_copy(struct vportx_dport *port, char __user *buf,
-		       size_t len)
+static ssize_t rx_copy(struct vportx_dport *port, void *to, size_t len)
 {
+	char __user *buf = (__force char __user *)to;
+
 	size_t n = min_t(size_t, len, port->rx_len - port->rx_off);
 
 	if (copy_to_user(buf, page_address(port->rx_page) + port->rx_off, n))
@@ -284,34 +285,6 @@ static ssize_t rx_copy(struct vportx_dport *port, char __user *buf,
 	return n;
 }
 
-/*
- * The first buffer is waited for; the ones after it only if they came.
- * Buffers read to their end go back to the device with one kick.
- */
-static ssize_t dport_read(struct vportx_node *node, char __user *buf,
-			  size_t len, bool nonblock)
-{
-	struct vportx_dport *port = node->backend;
-	ssize_t got = 0, n = 0;
-
-	while (got < len) {
-		if (rx_get(port)) {
-			n = rx_copy(port, buf + got, len - got);
-		} else if (!got) {
-			n = rx_empty(node, nonblock);
-			if (n > 0)
-				continue;
-		} else {
-			break;
-		}
-		if (n <= 0)
-			break;
-		got += n;
-	}
-	rx_kick(port);
-	return got ? got : n;
-}
-
 static const struct pipe_buf_operations dport_pipe_buf_ops = {
 	.release = generic_pipe_buf_release,
 	.try_steal = generic_pipe_buf_try_steal,
@@ -319,12 +292,13 @@ static const struct pipe_buf_operations dport_pipe_buf_ops = {
 };
 
 /*
- * Put up to @len bytes of rx_page into @pipe, as the page itself: the
- * pipe takes a reference of its own, so a failed add loses nothing.
+ * Put up to @len bytes of rx_page into the pipe @to, as the page itself:
+ * the pipe takes a reference of its own, so a failed add loses nothing.
+ * 0 once the pipe is full.
  */
-static ssize_t rx_gift(struct vportx_dport *port,
-		       struct pipe_inode_info *pipe, size_t len)
+static ssize_t rx_gift(struct vportx_dport *port, void *to, size_t len)
 {
+	struct pipe_inode_info *pipe = to;
 	struct pipe_buffer buf = {
 		.ops = &dport_pipe_buf_ops,
 		.page = port->rx_page,
@@ -333,6 +307,8 @@ static ssize_t rx_gift(struct vportx_dport *port,
 	};
 	ssize_t ret;
 
+	if (pipe_full(pipe->head, pipe->tail, pipe->max_usage))
+		return 0;
 	get_page(buf.page);
 	ret = add_to_pipe(pipe, &buf);
 	if (ret <= 0)
@@ -343,19 +319,23 @@ static ssize_t rx_gift(struct vportx_dport *port,
 	return ret;
 }
 
-/* Filled pages go to the pipe as they are; fresh ones take their place. */
-static ssize_t dport_splice_read(struct vportx_node *node,
-				 struct pipe_inode_info *pipe, size_t len,
-				 unsigned int flags, bool nonblock)
+/*
+ * read() and splice_read(): @take moves up to @len bytes of the reader's
+ * buffer to @to (advanced by what it took for read(), a pipe for
+ * splice_read()). The first buffer is waited for; the ones after it only
+ * if they came. Buffers read to their end go back with one kick.
+ */
+static ssize_t rx_read(struct vportx_node *node, void *to, bool advance,
+		       size_t len, bool nonblock,
+		       ssize_t (*take)(struct vportx_dport *port, void *to,
+				       size_t len))
 {
 	struct vportx_dport *port = node->backend;
 	ssize_t got = 0, n = 0;
 
-	nonblock |= flags & SPLICE_F_NONBLOCK;
-	while (got < len &&
-	       !pipe_full(pipe->head, pipe->tail, pipe->max_usage)) {
+	while (got < len) {
 		if (rx_get(port)) {
-			n = rx_gift(port, pipe, len - got);
+			n = take(port, advance ? to + got : to, len - got);
 		} else if (!got) {
 			n = rx_empty(node, nonblock);
 			if (n > 0)
@@ -369,6 +349,25 @@ static ssize_t dport_splice_read(struct vportx_node *node,
 	}
 	rx_kick(port);
 	return got ? got : n;
+}
+
+static ssize_t dport_read(struct vportx_node *node, char __user *buf,
+			  size_t len, bool nonblock)
+{
+	return rx_read(node, (__force void *)buf, true, len, nonblock,
+		       rx_copy);
+}
+
+/*
+ * Filled pages go to the pipe as they are; fresh ones take their place.
+ * splice_file_to_pipe() made room in the pipe first; a full one ends it.
+ */
+static ssize_t dport_splice_read(struct vportx_node *node,
+				 struct pipe_inode_info *pipe, size_t len,
+				 unsigned int flags, bool nonblock)
+{
+	return rx_read(node, pipe, false, len,
+		       nonblock || (flags & SPLICE_F_NONBLOCK), rx_gift);
 }
 
 /*

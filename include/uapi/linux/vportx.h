@@ -51,7 +51,8 @@
  *	bits, a bad @hold, @tx_limit, @tx_low or @rx_budget, or a virtio
  *	device that is not a console; ENODEV if there is
  *	no virtio@index; EBUSY if it is claimed already, or a port of it is
- *	attached to vportx with VPORTX_IOC_ATTACH; any error of the driver's
+ *	attached to vportx with VPORTX_IOC_ATTACH, or a node of its last
+ *	claim is still open; any error of the driver's
  *	probe (then the device goes back to virtio_console).
  * VPORTX_IOC_RELEASE (struct vportx_claim, in)
  *	Give the device back: unbind it from vportx and let the driver core
