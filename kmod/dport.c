@@ -137,31 +137,51 @@ static void rx_kick(struct vportx_dport *port)
 	spin_unlock_irq(&port->lock);
 }
 
-/* Post fresh buffers until the port has its budget. */
+static bool rx_wants(struct vportx_dport *port)
+{
+	bool wants;
+
+	spin_lock_irq(&port->lock);
+	wants = rx_below_budget(port);
+	spin_unlock_irq(&port->lock);
+	return wants;
+}
+
+/*
+ * Post fresh buffers until the port has its budget: looked at before each
+ * allocation, as a fresh page costs as much as copying one (it is zeroed).
+ */
 static void rx_fill(struct vportx_dport *port)
 {
 	struct page *page;
-	bool posted = true;
+	bool posted;
 
-	while (posted) {
+	while (rx_wants(port)) {
 		page = alloc_page(GFP_KERNEL);
 		if (!page)
 			break;
 		spin_lock_irq(&port->lock);
 		posted = rx_below_budget(port) && !rx_post(port, page);
 		spin_unlock_irq(&port->lock);
-		if (!posted)
+		if (!posted) {
 			put_page(page);
+			break;
+		}
 	}
 	rx_kick(port);
 }
 
-/* Move the buffers the device filled to rx_ready. Under the lock. */
+/*
+ * Move the buffers the device filled to rx_ready. Under the lock; once the
+ * port is gone its queue is not ours to look at.
+ */
 static void rx_collect(struct vportx_dport *port)
 {
 	unsigned int len;
 	struct page *page;
 
+	if (port->gone)
+		return;
 	while ((page = virtqueue_get_buf(port->in_vq, &len))) {
 		port->rx_posted--;
 		port->rx_held++;
@@ -179,8 +199,7 @@ static bool rx_next(struct vportx_dport *port)
 	struct page *page = NULL;
 
 	spin_lock_irq(&port->lock);
-	if (!port->gone)
-		rx_collect(port);
+	rx_collect(port);
 	if (!list_empty(&port->rx_ready)) {
 		page = list_first_entry(&port->rx_ready, struct page, lru);
 		list_del(&page->lru);
@@ -237,8 +256,7 @@ static bool rx_has_data(struct vportx_dport *port)
 	bool ready;
 
 	spin_lock_irq(&port->lock);
-	if (!port->gone)
-		rx_collect(port);
+	rx_collect(port);
 	ready = !list_empty(&port->rx_ready);
 	spin_unlock_irq(&port->lock);
 	return ready;
@@ -274,7 +292,6 @@ static int rx_empty(struct vportx_node *node, bool nonblock)
 static ssize_t rx_copy(struct vportx_dport *port, void *to, size_t len)
 {
 	char __user *buf = (__force char __user *)to;
-
 	size_t n = min_t(size_t, len, port->rx_len - port->rx_off);
 
 	if (copy_to_user(buf, page_address(port->rx_page) + port->rx_off, n))
@@ -419,6 +436,23 @@ static int tx_add(struct vportx_dport *port, struct page *page, size_t off,
 	return 0;
 }
 
+/* tx_add() for a port that may be gone (ENODEV), room made first. */
+static int tx_give(struct vportx_dport *port, struct page *page, size_t off,
+		   size_t len)
+{
+	int ret = -ENODEV;
+
+	spin_lock_irq(&port->lock);
+	if (port->gone) {
+		put_page(page);
+	} else {
+		tx_reclaim(port);
+		ret = tx_add(port, page, off, len);
+	}
+	spin_unlock_irq(&port->lock);
+	return ret;
+}
+
 /* Let the device see what was added. */
 static void tx_notify(struct vportx_dport *port)
 {
@@ -440,17 +474,10 @@ static ssize_t dport_push(struct vportx_node *node, size_t len)
 		n = vportx_txq_piece(&node->txq, done, &page, &off);
 		if (!n)
 			break;
-		spin_lock_irq(&port->lock);
-		if (port->gone) {
-			put_page(page);
-			ret = -ENODEV;
-		} else {
-			tx_reclaim(port);
-			ret = tx_add(port, page, off, min(n, len - done));
-		}
-		spin_unlock_irq(&port->lock);
+		n = min(n, len - done);
+		ret = tx_give(port, page, off, n);
 		if (!ret)
-			done += min(n, len - done);
+			done += n;
 	}
 	if (done)
 		tx_notify(port);
@@ -472,16 +499,8 @@ static int pipe_to_port(struct pipe_inode_info *pipe, struct pipe_buffer *buf,
 
 	if (!try_get_page(buf->page))
 		return -EFAULT;
-	spin_lock_irq(&port->lock);
-	if (port->gone) {
-		put_page(buf->page);
-		ret = -ENODEV;
-	} else {
-		tx_reclaim(port);
-		ret = tx_add(port, buf->page, buf->offset, sd->len);
-		s->full = ret == -EAGAIN;
-	}
-	spin_unlock_irq(&port->lock);
+	ret = tx_give(port, buf->page, buf->offset, sd->len);
+	s->full = ret == -EAGAIN;
 	return ret ? ret : sd->len;
 }
 
@@ -695,8 +714,7 @@ void vportx_dport_gone(struct vportx_dport *port)
 	struct vportx_node *node;
 
 	spin_lock_irq(&port->lock);
-	if (!port->gone)
-		rx_collect(port);
+	rx_collect(port);
 	port->gone = true;
 	node = port->node;
 	spin_unlock_irq(&port->lock);
