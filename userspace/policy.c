@@ -89,6 +89,8 @@ static const struct key keys[] = {
 	  .hint = "stacked or direct" },
 	{ "hold", K_WORD, AT(hold), { "open", "always" },
 	  .hint = "open or always" },
+	{ "compat", K_WORD, AT(compat), { "no", "yes" },
+	  .hint = "yes or no" },
 	{ "tx_limit", K_SIZE, AT(tx_limit),
 	  .min = VPORTX_POLICY_TX_LIMIT_MIN, .max = VPORTX_POLICY_TX_LIMIT_MAX,
 	  .hint = SIZE_HINT, .range = "4096..268435456" },
@@ -106,7 +108,7 @@ static const struct key keys[] = {
 };
 
 static const struct vportx_settings unset = {
-	.attach = -1, .backend = -1, .hold = -1,
+	.attach = -1, .backend = -1, .hold = -1, .compat = -1,
 	.tx_limit = -1, .tx_low = -1, .rx_budget = -1, .mode = -1,
 };
 

@@ -48,6 +48,8 @@
  * @attach:	-1 unset, 0 no, 1 yes
  * @backend:	-1 unset, or VPORTX_POLICY_BACKEND_STACKED or _DIRECT
  * @hold:	-1 unset, or VPORTX_POLICY_HOLD_OPEN or _ALWAYS
+ * @compat:	-1 unset, 0 no, 1 yes: /dev/virtio-ports/NAME leads to the
+ *		data node rather than to the stock node
  * @tx_limit:	-1 unset, or bytes (VPORTX_POLICY_TX_LIMIT_MIN.._MAX)
  * @tx_low:	-1 unset, or bytes (0..VPORTX_POLICY_TX_LOW_MAX, 0: default)
  * @rx_budget:	-1 unset, or bytes (VPORTX_POLICY_RX_BUDGET_MIN.._MAX)
@@ -63,6 +65,7 @@ struct vportx_settings {
 	int attach;
 	int backend;
 	int hold;
+	int compat;
 	long long tx_limit;
 	long long tx_low;
 	long long rx_budget;

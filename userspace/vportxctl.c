@@ -499,6 +499,8 @@ static void print_settings(const struct vportx_settings *s)
 		printf(" backend=%s", backends[s->backend]);
 	if (s->hold >= 0)
 		printf(" hold=%s", s->hold ? "always" : "open");
+	if (s->compat >= 0)
+		printf(" compat=%s", s->compat ? "yes" : "no");
 	if (s->tx_limit >= 0)
 		printf(" tx_limit=%lld", s->tx_limit);
 	if (s->tx_low >= 0)
@@ -603,6 +605,19 @@ static int print_perms(const struct vportx_settings *s)
 }
 
 /*
+ * The compat link virtio-ports/NAME, where the stock rule puts the stock
+ * node's: only for a name that rule uses as it is, or the two links would
+ * not be the same and agents would still find the stock node.
+ */
+static void print_compat(const char *name)
+{
+	char buf[256];
+
+	if (vx_link_name(name, buf, sizeof(buf)) && !strcmp(buf, name))
+		printf("VPORTX_COMPAT=virtio-ports/%s\n", name);
+}
+
+/*
  * udev-node NODE, for IMPORT{program} on vportx add and change events:
  * KEY=value lines for the rules to name the node and set its owner,
  * group and mode before anyone can open it.
@@ -626,6 +641,8 @@ static int cmd_udev_node(struct ctx *c, int argc, char **argv)
 	if (*bypath)
 		printf("VPORTX_BYPATH=%s\n", bypath + strlen("/dev/"));
 	ret = policy_for(c, port ? vx_port_name(port) : "", &s);
+	if (!ret && s.compat && port)
+		print_compat(vx_port_name(port));
 	if (!ret)
 		ret = print_perms(&s);
 	udev_device_unref(port);

@@ -7,10 +7,11 @@
  * names; unnamed ports under by-path; a user in the granted group opening
  * its node and no other; `vportxctl list --json` parsed by a real JSON
  * parser and compared with sysfs; exit codes; a bad policy line reported
- * as FILE:LINE and changing nothing; unmodified clients through
- * /dev/vportx/NAME (qemu-guest-agent answering the host, cat and dd, a
- * poll-driven newline-delimited JSON client); modprobe and automatic
- * attach after rmmod; `make uninstall`.
+ * as FILE:LINE and changing nothing; the compat links
+ * /dev/virtio-ports/NAME; unmodified clients (qemu-guest-agent on its
+ * default path; cat and dd, a poll-driven newline-delimited JSON client
+ * through /dev/vportx/NAME); modprobe and automatic attach after rmmod;
+ * `make uninstall`.
  *
  * The first test to run installs (once per boot). Runs last of the suites:
  * from then on every port of the guest is attached.
@@ -157,6 +158,20 @@ static void expect_link(struct __test_metadata *_metadata, const char *link,
 	EXPECT_STREQ(want, got);
 }
 
+/* Wait for @link to resolve to @want: the ms it took, or -ETIMEDOUT. */
+static int wait_resolves(const char *link, const char *want)
+{
+	char got[PATH_MAX];
+	int ms;
+
+	for (ms = 0; ms < WAIT_MS; ms += 10) {
+		if (realpath(link, got) && !strcmp(got, want))
+			return ms;
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
 /* Owner, group and permission bits of @path. */
 static void expect_perms(struct __test_metadata *_metadata, const char *path,
 			 uid_t uid, gid_t gid, mode_t mode)
@@ -278,6 +293,36 @@ TEST_F_TIMEOUT(udev, policy_owner_group_mode, 600)
 }
 
 /*
+ * /dev/virtio-ports/NAME, the stock link agents open, leads to the data
+ * node while there is one and to the stock node when it goes; compat=no
+ * in the policy leaves it to the stock node.
+ */
+TEST_F_TIMEOUT(udev, compat_link_follows_node, 600)
+{
+	const char *link = "/dev/virtio-ports/test.unix";
+	char node[64], stock[64];
+
+	settle();
+	ASSERT_EQ(0, expected_node("test.unix", node, sizeof(node)));
+	ASSERT_LE(0, rig_port_path("test.unix", stock, sizeof(stock)));
+	EXPECT_LE(0, wait_resolves(link, node));
+	ASSERT_EQ(0, sh(VPORTXCTL " detach test.unix"));
+	EXPECT_LE(0, wait_resolves(link, stock));
+	ASSERT_EQ(0, sh(VPORTXCTL " attach test.unix >/dev/null"));
+	settle();
+	EXPECT_LE(0, wait_resolves(link, node));
+	ASSERT_EQ(0, write_file(POLICY_D "/50-compat.conf",
+				"test.unix compat=no\n"));
+	ASSERT_EQ(0, retrigger_node("test.unix"));
+	EXPECT_LE(0, wait_resolves(link, stock));
+	/* Still named under /dev/vportx: only the compat link went. */
+	expect_link(_metadata, "test.unix", "test.unix");
+	unlink(POLICY_D "/50-compat.conf");
+	ASSERT_EQ(0, retrigger_node("test.unix"));
+	EXPECT_LE(0, wait_resolves(link, node));
+}
+
+/*
  * A hot-plugged port is attached and named, its name arriving after the
  * add, with its policy's permissions from the start.
  */
@@ -389,6 +434,7 @@ TEST_F_TIMEOUT(udev, claimed_device_named, 600)
 			       sizeof(backend)));
 	EXPECT_STREQ("direct", backend);
 	EXPECT_EQ(0, access("/dev/vportx/direct.b", F_OK));
+	EXPECT_LE(0, wait_resolves("/dev/virtio-ports/direct.a", want));
 	EXPECT_EQ(2, sh(VPORTXCTL " detach direct.a 2>/dev/null"));
 	EXPECT_EQ(0, access(want, F_OK));
 	EXPECT_EQ(0, sh(VPORTXCTL " release virtio%u", n));
@@ -404,20 +450,24 @@ TEST_F_TIMEOUT(udev, claimed_device_named, 600)
 	expect_link(_metadata, "direct.b", "direct.b");
 }
 
-/* qemu-ga, as packaged, on the accelerated node; its pid once it has it open. */
+/*
+ * qemu-ga, as packaged and with its default path (/dev/virtio-ports/NAME,
+ * the compat link), on the accelerated node; its pid once it has it open.
+ */
 static pid_t start_qga(struct __test_metadata *_metadata)
 {
-	char open_count[16] = "";
+	char open_count[16] = "", node[PATH_MAX];
 	pid_t pid;
 	int i;
 
 	ASSERT_LE(0, wait_path(QGA_LINK, 1));
+	ASSERT_NE(NULL, realpath(QGA_LINK, node));
+	ASSERT_LE(0, wait_resolves("/dev/virtio-ports/" QGA, node));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		execl("/usr/sbin/qemu-ga", "qemu-ga", "-m", "virtio-serial",
-		      "-p", QGA_LINK, "-t", "/run", "-l", "/run/vportx-qga.log",
-		      (char *)NULL);
+		      "-t", "/run", "-l", "/run/vportx-qga.log", (char *)NULL);
 		_exit(127);
 	}
 	for (i = 0; i < WAIT_MS / 10; i++) {
@@ -452,10 +502,10 @@ static long qga_handle(const char *answer)
 }
 
 /*
- * qemu-guest-agent, unmodified, answers the host through the accelerated
- * node (shared/seeds 004): sync, sync-delimited, ping, info, and a file
- * written, sought, read back, flushed and closed, its content checked on
- * both sides.
+ * qemu-guest-agent, unmodified and with no path given, answers the host
+ * through the accelerated node (shared/seeds 004): sync, sync-delimited,
+ * ping, info, and a file written, sought, read back, flushed and closed,
+ * its content checked on both sides.
  */
 TEST_F_TIMEOUT(udev, qemu_guest_agent, 600)
 {
@@ -682,11 +732,16 @@ TEST_F_TIMEOUT(udev, bad_policy_line_changes_nothing, 600)
 /* After rmmod, udev loads the module itself and attaches again. */
 TEST_F_TIMEOUT(udev, modprobe_and_attach_again, 600)
 {
+	char stock[64];
+
 	settle();
+	ASSERT_LE(0, rig_port_path("test.unix", stock, sizeof(stock)));
 	EXPECT_EQ(0, sh("modinfo -n vportx | grep -q '/extra/'"));
 	ASSERT_EQ(0, sh(VPORTXCTL " detach --all"));
 	ASSERT_EQ(0, sh("rmmod vportx"));
 	EXPECT_NE(0, access("/dev/vportx-control", F_OK));
+	/* With no data node, the compat link is the stock node's again. */
+	EXPECT_LE(0, wait_resolves("/dev/virtio-ports/test.unix", stock));
 	ASSERT_EQ(0, sh("udevadm trigger --action=add --settle "
 			"--subsystem-match=virtio-ports"));
 	EXPECT_EQ(0, access("/sys/module/vportx", F_OK));

@@ -123,6 +123,7 @@ static char *dump(const struct vportx_policy *p)
 static bool all_unset(const struct vportx_settings *s)
 {
 	return s->attach == -1 && s->backend == -1 && s->hold == -1 &&
+	       s->compat == -1 &&
 	       s->tx_limit == -1 && s->tx_low == -1 && s->rx_budget == -1 &&
 	       !s->owner[0] && !s->group[0] && s->mode == -1;
 }
@@ -179,6 +180,8 @@ static const struct {
 	  "bad value for backend: \"Direct\" (stacked or direct)" },
 	{ "bad hold", "x hold=close\n",
 	  "bad value for hold: \"close\" (open or always)" },
+	{ "bad compat", "x compat=1\n",
+	  "bad value for compat: \"1\" (yes or no)" },
 	{ "bad size suffix", "x tx_limit=1KB\n",
 	  "bad value for tx_limit: \"1KB\" " SIZE_HINT },
 	{ "lower-case suffix", "x tx_limit=64k\n",
@@ -311,14 +314,15 @@ static void test_every_key(struct t *t)
 
 	begin(t);
 	parse(&r, "org.qemu.guest_agent.0 attach=yes backend=direct\t"
-		  "hold=always tx_limit=2M tx_low=512K rx_budget=128K\t"
-		  "owner=qemu-ga group=kvm mode=0660\n");
+		  "hold=always compat=no tx_limit=2M tx_low=512K\t"
+		  "rx_budget=128K owner=qemu-ga group=kvm mode=0660\n");
 	s = lookup(&r, "org.qemu.guest_agent.0");
 	check_ll(t, "errors", r.ret, 0);
 	check_ll(t, "broken", s.broken, 0);
 	check_ll(t, "attach", s.attach, 1);
 	check_ll(t, "backend", s.backend, VPORTX_POLICY_BACKEND_DIRECT);
 	check_ll(t, "hold", s.hold, VPORTX_POLICY_HOLD_ALWAYS);
+	check_ll(t, "compat", s.compat, 0);
 	check_ll(t, "tx_limit", s.tx_limit, 2 << 20);
 	check_ll(t, "tx_low", s.tx_low, 512 << 10);
 	check_ll(t, "rx_budget", s.rx_budget, 128 << 10);
@@ -336,12 +340,13 @@ static void test_other_words(struct t *t)
 	struct vportx_settings s;
 
 	begin(t);
-	parse(&r, "x attach=no backend=stacked hold=open\n");
+	parse(&r, "x attach=no backend=stacked hold=open compat=yes\n");
 	s = lookup(&r, "x");
 	check_ll(t, "attach", s.attach, 0);
 	check_ll(t, "backend", s.backend, VPORTX_POLICY_BACKEND_STACKED);
 	check_ll(t, "hold", s.hold, VPORTX_POLICY_HOLD_OPEN);
-	end(t, "attach=no backend=stacked hold=open");
+	check_ll(t, "compat", s.compat, 1);
+	end(t, "attach=no backend=stacked hold=open compat=yes");
 	done(&r);
 }
 
