@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -28,6 +30,8 @@
 #include "vportxctl.h"
 
 #define VERSION "0.1.0"
+#define VPORTX_RUN_DIR "/run/vportx"
+#define VPORTX_RELEASED_DIR VPORTX_RUN_DIR "/released"
 
 struct ctx {
 	struct udev *udev;
@@ -281,6 +285,40 @@ static long long device_index(const char *spec)
 	return n;
 }
 
+/*
+ * A device released by hand stays with virtio_console until it is claimed
+ * by hand again, whatever the policy says: udev-port reads this mark.
+ */
+static void released_mark(long long index, bool set)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), VPORTX_RELEASED_DIR "/virtio%lld",
+		 index);
+	if (!set) {
+		unlink(path);
+		return;
+	}
+	mkdir(VPORTX_RUN_DIR, 0755);
+	mkdir(VPORTX_RELEASED_DIR, 0755);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		fprintf(stderr, "vportxctl: %s: %s (udev may claim it again)\n",
+			path, strerror(errno));
+	else
+		close(fd);
+}
+
+static bool released_marked(long long index)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), VPORTX_RELEASED_DIR "/virtio%lld",
+		 index);
+	return !access(path, F_OK);
+}
+
 /* claim DEVICE / release DEVICE: hand a virtio-console device over. */
 static int claim_device(int argc, char **argv, bool claim)
 {
@@ -301,6 +339,8 @@ static int claim_device(int argc, char **argv, bool claim)
 		fprintf(stderr, "vportxctl: %s: not claimed\n", argv[1]);
 		return EXIT_NOTHING;
 	}
+	if (!ret)
+		released_mark(index, !claim);
 	return ret ? fail(argv[1], -ret) : EXIT_SUCCESS;
 }
 
@@ -558,10 +598,121 @@ static void node_changed(struct udev_device *node)
 	}
 }
 
+/* The index N of the virtio device virtioN @port is on, or -1. */
+static long long port_device(struct udev_device *port)
+{
+	struct udev_device *vdev;
+
+	vdev = udev_device_get_parent_with_subsystem_devtype(port, "virtio",
+							     NULL);
+	return vdev ? device_index(udev_device_get_sysname(vdev)) : -1;
+}
+
 /*
- * udev-port PORT, for virtio-ports add and change events. Attached
- * already: have udev rename the node (the port's name comes with a change
- * event after the add). Otherwise attach if the policy says so.
+ * Whether the policy hands device @index to the direct backend: a port of
+ * it has backend=direct (and not attach=no). @s gets the first such
+ * port's settings, which the claim gives every port of the device.
+ */
+static bool device_direct(struct ctx *c, struct udev_device **ports,
+			  long long index, struct vportx_settings *s)
+{
+	size_t i;
+
+	for (i = 0; ports[i]; i++) {
+		if (port_device(ports[i]) != index ||
+		    policy_for(c, vx_port_name(ports[i]), s))
+			continue;
+		if (s->backend == VPORTX_POLICY_BACKEND_DIRECT && s->attach)
+			return true;
+	}
+	return false;
+}
+
+/* Detach the stacked nodes of device @index's ports: a claim needs that. */
+static void detach_device(struct ctx *c, struct udev_device **ports,
+			  long long index)
+{
+	struct udev_device *node;
+	size_t i;
+
+	for (i = 0; ports[i]; i++) {
+		if (port_device(ports[i]) != index)
+			continue;
+		node = vx_node_of_port(c->udev, ports[i]);
+		if (node)
+			detach_node(node);
+		udev_device_unref(node);
+	}
+}
+
+/* Whether virtio@index is bound to vportx's own driver. */
+static bool device_is_ours(long long index)
+{
+	char path[96], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/virtio/devices/virtio%lld/driver",
+		 index);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return !strcmp(strrchr(target, '/') + 1, "vportx");
+}
+
+/*
+ * Claim device @index with settings @s, for udev-port: its ports' stacked
+ * nodes are detached first. A sibling port's udev-port may be at the same
+ * work (EBUSY from a claim done, or a node it attached meanwhile): try
+ * again a few times, and a device that ends up ours is a success.
+ */
+static int claim_by_policy(struct ctx *c, struct udev_device **ports,
+			   long long index, const struct vportx_settings *s)
+{
+	struct vportx_claim cl = { .index = index };
+	char what[32];
+	int ret = -EBUSY, tries;
+
+	cl.hold = s->hold > 0 ? VPORTX_HOLD_ALWAYS : VPORTX_HOLD_OPEN;
+	cl.tx_limit = s->tx_limit > 0 ? s->tx_limit : 0;
+	cl.tx_low = s->tx_low > 0 ? s->tx_low : 0;
+	cl.rx_budget = s->rx_budget > 0 ? s->rx_budget : 0;
+	for (tries = 0; tries < 3 && ret == -EBUSY; tries++) {
+		if (device_is_ours(index))
+			return EXIT_SUCCESS;
+		detach_device(c, ports, index);
+		ret = control_ioctl(VPORTX_IOC_CLAIM, &cl);
+	}
+	snprintf(what, sizeof(what), "claim virtio%lld", index);
+	return ret ? fail(what, -ret) : EXIT_SUCCESS;
+}
+
+/*
+ * The policy's word on device @index: claimed for the direct backend
+ * (unless released by hand), or not. EXIT_NOTHING when it stays stacked.
+ */
+static int udev_claim(struct ctx *c, struct udev_device *port)
+{
+	struct udev_device **ports = vx_devices(c->udev, "virtio-ports");
+	long long index = port_device(port);
+	struct vportx_settings s;
+	int ret = EXIT_NOTHING;
+
+	if (!ports)
+		return fail("udev-port", errno);
+	if (index >= 0 && !released_marked(index) &&
+	    device_direct(c, ports, index, &s))
+		ret = claim_by_policy(c, ports, index, &s);
+	vx_devices_free(ports);
+	return ret;
+}
+
+/*
+ * udev-port PORT, for virtio-ports add and change events. If a port of its
+ * device says backend=direct, claim the device. Attached already: have
+ * udev rename the node (the port's name comes with a change event after
+ * the add). Otherwise attach if the policy says so. A port gone meanwhile
+ * (a sibling's claim took it) is nothing to do.
  */
 static int cmd_udev_port(struct ctx *c, int argc, char **argv)
 {
@@ -573,7 +724,13 @@ static int cmd_udev_port(struct ctx *c, int argc, char **argv)
 		return fail_msg("udev-port", "one PORT please");
 	port = vx_port_find(c->udev, argv[1]);
 	if (!port)
-		return fail(argv[1], errno);
+		return errno == ENOENT || errno == ENODEV ?
+		       EXIT_NOTHING : fail(argv[1], errno);
+	ret = udev_claim(c, port);
+	if (ret != EXIT_NOTHING) {
+		udev_device_unref(port);
+		return ret;
+	}
 	node = vx_node_of_port(c->udev, port);
 	if (node)
 		node_changed(node);

@@ -450,6 +450,70 @@ TEST_F_TIMEOUT(udev, claimed_device_named, 600)
 	expect_link(_metadata, "direct.b", "direct.b");
 }
 
+/* Wait for /dev/vportx/@name to lead to a node of backend @backend. */
+static void expect_backend(struct __test_metadata *_metadata,
+			   const char *name, const char *backend)
+{
+	char link[128], got[32] = "";
+	int ms;
+
+	snprintf(link, sizeof(link), "/dev/vportx/%s", name);
+	for (ms = 0; ms < 20000; ms += 100) {
+		if (!link_attr(link, "backend", got, sizeof(got)) &&
+		    !strcmp(got, backend))
+			break;
+		usleep(100000);
+	}
+	EXPECT_STREQ(backend, got) TH_LOG("%s", link);
+}
+
+/*
+ * backend=direct in the policy has udev claim the port's device, with
+ * that port's settings for every port of it; a device released by hand
+ * stays with virtio_console, its ports attached stacked, until claimed by
+ * hand again.
+ */
+TEST_F_TIMEOUT(udev, policy_claims_device, 600)
+{
+	char stock[64], buf[32];
+	unsigned int n, m;
+
+	settle();
+	ASSERT_LE(0, rig_port_path("direct.a", stock, sizeof(stock)));
+	ASSERT_EQ(2, sscanf(stock, "/dev/vport%up%u", &n, &m));
+	/* claimed_device_named released it by hand: the mark says so. */
+	ASSERT_EQ(0, sh("rm -f /run/vportx/released/virtio%u", n));
+	ASSERT_EQ(0, write_file(POLICY_D "/50-direct.conf",
+				"direct.a backend=direct hold=always "
+				"rx_budget=64K\n"));
+	ASSERT_EQ(0, sh("udevadm trigger --action=change --settle "
+			"/sys/class/virtio-ports/vport%up%u", n, m));
+	expect_backend(_metadata, "direct.a", "direct");
+	expect_backend(_metadata, "direct.b", "direct");
+	EXPECT_EQ(0, link_attr("/dev/vportx/direct.b", "hold", buf,
+			       sizeof(buf)));
+	EXPECT_STREQ("always", buf);
+	EXPECT_EQ(0, link_attr("/dev/vportx/direct.a", "rx_budget", buf,
+			       sizeof(buf)));
+	EXPECT_STREQ("65536", buf);
+	EXPECT_EQ(0, sh(VPORTXCTL " release virtio%u", n));
+	expect_backend(_metadata, "direct.a", "stacked");
+	settle();
+	expect_backend(_metadata, "direct.a", "stacked");
+	expect_backend(_metadata, "direct.b", "stacked");
+	ASSERT_EQ(0, sh("test -e /run/vportx/released/virtio%u", n));
+	/* By hand again: the mark goes with the claim, and back with release. */
+	EXPECT_EQ(0, sh(VPORTXCTL " detach direct.a && " VPORTXCTL
+			" detach direct.b && " VPORTXCTL " claim virtio%u", n));
+	EXPECT_NE(0, sh("test -e /run/vportx/released/virtio%u", n));
+	expect_backend(_metadata, "direct.a", "direct");
+	unlink(POLICY_D "/50-direct.conf");
+	EXPECT_EQ(0, sh(VPORTXCTL " release virtio%u", n));
+	expect_backend(_metadata, "direct.a", "stacked");
+	ASSERT_EQ(0, rig_wait_port("direct.b", 1));
+	expect_link(_metadata, "direct.b", "direct.b");
+}
+
 /*
  * qemu-ga, as packaged and with its default path (/dev/virtio-ports/NAME,
  * the compat link), on the accelerated node; its pid once it has it open.
