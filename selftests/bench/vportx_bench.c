@@ -1,22 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * `make bench`, inside the guest: the same workloads on the stock node
- * /dev/vportNpM and on the vportx node /dev/vportxNpM of the same port,
- * runs alternated stock/vportx, every transfer checked end to end by the
- * host peer (count, pattern and FNV-1a 64 checksum). Ceilings of this
- * guest come first. Raw results go to stdout, one line each:
+ * /dev/vportNpM and on the vportx node /dev/vportxNpM of the same port
+ * (stacked), and on the direct node of a port of the device vportx claims
+ * for the run (direct.a, direct.b on the rig's third virtio-serial device,
+ * whose host side is the same kind of socket), runs alternated
+ * stock/vportx/direct, every transfer checked end to end by the host peer
+ * (count, pattern and FNV-1a 64 checksum). Ceilings of this guest come
+ * first. Raw results go to stdout, one line each:
  *
  *	result WORKLOAD NODE RUN METRIC VALUE UNIT
  *
- * NODE is stock, vportx or - (ceilings); VALUE is a number, or an errno
+ * NODE is stock, vportx, direct or - (ceilings); VALUE is a number, or an errno
  * name for a path that is not there. Any failed check prints a line
  * starting with FAIL and exits 1: no number is ever printed for a broken
  * transfer. The last line is `bench-done`. selftests/bench/report turns
  * the lines into a table; Documentation/performance.rst says what each
  * workload measures.
  *
- * Each workload runs a warm-up pair first (checked, not reported), then
- * cfg.runs runs per node, stock and vportx alternated.
+ * Each workload runs a warm-up round first (checked, not reported), then
+ * cfg.runs runs per node, the nodes alternated.
  *
  * Options: -f LIST, comma-separated: `quick` (small sizes, 2 runs each,
  * for trying the rig out) and/or workload names or parts of them (only
@@ -51,6 +54,9 @@
 #define CTL_PATH "/dev/" VPORTX_CONTROL_NAME
 #define MAIN_PORT "test.unix"
 #define FLOOD_PORT "test.spare"
+/* The direct column's ports: a device of their own, claimed. */
+#define DIRECT_PORT "direct.a"
+#define DIRECT_FLOOD "direct.b"
 #define MANY 16
 #define HOST_WAIT_MS 10000
 #define JOB_MS 600000		/* how long the peer may take for one job */
@@ -63,8 +69,8 @@
 #define SEED_PING 7200
 #define SEED_FLOOD 7300
 
-enum node_kind { STOCK, VPORTX, NKINDS };
-static const char *const kind_name[NKINDS] = { "stock", "vportx" };
+enum node_kind { STOCK, VPORTX, DIRECT, NKINDS };
+static const char *const kind_name[NKINDS] = { "stock", "vportx", "direct" };
 
 /* Sizes; `quick` divides them. */
 static struct {
@@ -95,6 +101,8 @@ static int nfilters;
 static int ctl = -1;
 static struct vportx_attach main_a, flood_a;
 static int main_attached, flood_attached;
+static struct vportx_attach direct_a, direct_flood_a;
+static long long direct_index = -1;	/* the claimed device, or -1 */
 static struct vportx_attach many_a[MANY];
 static int many_attached[MANY];
 static pid_t main_pid;
@@ -112,6 +120,27 @@ static const char *shm_file = "/dev/shm/vportx-bench.dat";
 static double *rtt;		/* round trips of one ping-pong run, in us */
 
 static void cleanup(void);
+
+/* Where a workload runs for node @k: its port and its vportx node. */
+static const char *main_port(enum node_kind k)
+{
+	return k == DIRECT ? DIRECT_PORT : MAIN_PORT;
+}
+
+static const char *flood_port(enum node_kind k)
+{
+	return k == DIRECT ? DIRECT_FLOOD : FLOOD_PORT;
+}
+
+static struct vportx_attach *main_node(enum node_kind k)
+{
+	return k == DIRECT ? &direct_a : &main_a;
+}
+
+static struct vportx_attach *flood_node(enum node_kind k)
+{
+	return k == DIRECT ? &direct_flood_a : &flood_a;
+}
 
 static void __attribute__((format(printf, 1, 2), noreturn))
 fail(const char *fmt, ...)
@@ -306,7 +335,7 @@ struct tx_mark {
 static void tx_mark_of(enum node_kind k, const struct vportx_attach *a,
 		       struct tx_mark *m)
 {
-	if (k != VPORTX)
+	if (k == STOCK)
 		return;
 	m->pushes = vportx_node_counter(a, "tx_pushes");
 	m->bytes = vportx_node_counter(a, "tx_bytes");
@@ -317,7 +346,7 @@ static void tx_mark_of(enum node_kind k, const struct vportx_attach *a,
 
 static void tx_mark(enum node_kind k, struct tx_mark *m)
 {
-	tx_mark_of(k, &main_a, m);
+	tx_mark_of(k, main_node(k), m);
 }
 
 static void tx_results_as(const char *wl, const char *prefix,
@@ -327,15 +356,15 @@ static void tx_results_as(const char *wl, const char *prefix,
 	long long pushes = b->pushes - a->pushes;
 	char name[64];
 
-	if (k != VPORTX)
+	if (k == STOCK)
 		return;
 	snprintf(name, sizeof(name), "%spush_size", prefix);
 	if (pushes > 0)
-		result(wl, "vportx", run, name,
+		result(wl, kind_name[k], run, name,
 		       (double)(b->bytes - a->bytes) / pushes / 1024,
 		       "KiB/push");
 	snprintf(name, sizeof(name), "%sstalls", prefix);
-	result(wl, "vportx", run, name, b->stalls - a->stalls, "writes");
+	result(wl, kind_name[k], run, name, b->stalls - a->stalls, "writes");
 }
 
 static void tx_results(const char *wl, enum node_kind k, int run,
@@ -427,6 +456,39 @@ static void detach(const char *id, struct vportx_attach *a, int *attached)
 		fail("detach %s: %s", id, strerror(-ret));
 }
 
+/*
+ * The direct column: claim the device of DIRECT_PORT and DIRECT_FLOOD
+ * (hold=open, the module's defaults) and find their nodes.
+ */
+static void claim_direct(void)
+{
+	unsigned int index, nr, flood_index, flood_nr;
+	int ret;
+
+	if (vportx_stock_numbers(DIRECT_PORT, &index, &nr) ||
+	    vportx_stock_numbers(DIRECT_FLOOD, &flood_index, &flood_nr) ||
+	    index != flood_index)
+		fail("no %s and %s on one device: no direct column",
+		     DIRECT_PORT, DIRECT_FLOOD);
+	ret = vportx_claim_ioctl(ctl, VPORTX_IOC_CLAIM, index,
+				 VPORTX_HOLD_OPEN);
+	if (ret)
+		fail("claim virtio%u: %s", index, strerror(-ret));
+	direct_index = index;
+	ret = vportx_find_direct(ctl, index, nr, &direct_a);
+	if (!ret)
+		ret = vportx_find_direct(ctl, index, flood_nr, &direct_flood_a);
+	if (ret)
+		fail("direct nodes of virtio%u: %s", index, strerror(-ret));
+}
+
+static void release_direct(void)
+{
+	if (direct_index >= 0)
+		vportx_claim_ioctl(ctl, VPORTX_IOC_RELEASE, direct_index, 0);
+	direct_index = -1;
+}
+
 static void cleanup(void)
 {
 	char id[16];
@@ -438,6 +500,7 @@ static void cleanup(void)
 	if (flood_attached)
 		vportx_detach_minor(ctl, flood_a.minor);
 	main_attached = flood_attached = 0;
+	release_direct();
 	for (i = 0; i < MANY; i++) {
 		snprintf(id, sizeof(id), "many.%02d", i);
 		if (many_attached[i])
@@ -480,7 +543,7 @@ static void read_exact(int fd, char *buf, size_t len, size_t chunk,
 /* fsync() on vportx: every byte is the port's. The stock node has none. */
 static void drain(enum node_kind k, int fd, const char *what)
 {
-	if (k == VPORTX && fsync(fd))
+	if (k != STOCK && fsync(fd))
 		fail("%s: fsync: %s", what, strerror(errno));
 }
 
@@ -488,6 +551,10 @@ static void reset_ports(void)
 {
 	CTL("reset %s", MAIN_PORT);
 	CTL("reset %s", FLOOD_PORT);
+	if (direct_index < 0)
+		return;
+	CTL("reset %s", DIRECT_PORT);
+	CTL("reset %s", DIRECT_FLOOD);
 }
 
 /* ---- ceilings ---- */
@@ -694,8 +761,8 @@ static void msg_run(enum node_kind k, int run, int si)
 
 	snprintf(wl, sizeof(wl), "msg%zu", size);
 	reset_ports();
-	CTL("sink %s %zu %zu", MAIN_PORT, total, (size_t)SEED_MSG + size);
-	fd = open_node(k, MAIN_PORT, &main_a);
+	CTL("sink %s %zu %zu", main_port(k), total, (size_t)SEED_MSG + size);
+	fd = open_node(k, main_port(k), main_node(k));
 	tx_mark(k, &ta);
 	cpu_mark(&a);
 	t0 = a.t;
@@ -711,7 +778,7 @@ static void msg_run(enum node_kind k, int run, int si)
 	}
 	drain(k, fd, wl);
 	t1 = now();
-	sink_check(MAIN_PORT, total, msg_hash[si]);
+	sink_check(main_port(k), total, msg_hash[si]);
 	cpu_mark(&b);
 	t2 = b.t;
 	tx_mark(k, &tb);
@@ -788,8 +855,8 @@ static void bulk_out_run(enum node_kind k, int run, enum bulk_way way)
 	int fd;
 
 	reset_ports();
-	CTL("sink %s %zu %d", MAIN_PORT, cfg.bulk, SEED_BULK);
-	fd = open_node(k, MAIN_PORT, &main_a);
+	CTL("sink %s %zu %d", main_port(k), cfg.bulk, SEED_BULK);
+	fd = open_node(k, main_port(k), main_node(k));
 	tx_mark(k, &ta);
 	cpu_mark(&a);
 	if (way == BY_WRITE)
@@ -800,7 +867,7 @@ static void bulk_out_run(enum node_kind k, int run, enum bulk_way way)
 		sendfile_all(fd, cfg.bulk);
 	drain(k, fd, wl);
 	t1 = now();
-	sink_check(MAIN_PORT, cfg.bulk, bulk_hash);
+	sink_check(main_port(k), cfg.bulk, bulk_hash);
 	cpu_mark(&b);
 	tx_mark(k, &tb);
 	close(fd);
@@ -825,12 +892,12 @@ static void bulk_in_run(enum node_kind k, int run)
 
 	reset_ports();
 	memset(recv_buf, 0, cfg.bulk);
-	fd = open_node(k, MAIN_PORT, &main_a);
+	fd = open_node(k, main_port(k), main_node(k));
 	cpu_mark(&a);
-	CTL("source %s %zu %d", MAIN_PORT, cfg.bulk, SEED_BULK);
+	CTL("source %s %zu %d", main_port(k), cfg.bulk, SEED_BULK);
 	read_exact(fd, recv_buf, cfg.bulk, MIB, wl);
 	cpu_mark(&b);
-	source_check(MAIN_PORT, cfg.bulk);
+	source_check(main_port(k), cfg.bulk);
 	close(fd);
 	if (memcmp(recv_buf, bulk_buf, cfg.bulk)) {
 		int64_t bad = pattern_check(recv_buf, cfg.bulk, SEED_BULK, 0);
@@ -847,8 +914,9 @@ static void bulk_in_run(enum node_kind k, int run)
 }
 
 /*
- * splice() out of the node: neither node has splice_read today. Report
- * the errno; should one ever have it, measure it like bulk_read.
+ * splice() out of the node, into a pipe emptied by read(): the stock and
+ * stacked nodes have no splice_read (their errno is reported), the direct
+ * node gives the received pages to the pipe.
  */
 static void splice_in(enum node_kind k, int run, int *supported)
 {
@@ -858,7 +926,7 @@ static void splice_in(enum node_kind k, int run, int *supported)
 	int fd, p[2];
 
 	reset_ports();
-	fd = open_node(k, MAIN_PORT, &main_a);
+	fd = open_node(k, main_port(k), main_node(k));
 	if (pipe2(p, O_CLOEXEC))
 		fail("pipe: %s", strerror(errno));
 	fcntl(p[1], F_SETPIPE_SZ, (int)MIB);
@@ -877,7 +945,7 @@ static void splice_in(enum node_kind k, int run, int *supported)
 		goto out;
 	memset(recv_buf, 0, cfg.bulk);
 	cpu_mark(&a);
-	CTL("source %s %zu %d", MAIN_PORT, cfg.bulk, SEED_BULK);
+	CTL("source %s %zu %d", main_port(k), cfg.bulk, SEED_BULK);
 	while (done < cfg.bulk) {
 		ssize_t n = splice(fd, NULL, p[1], NULL, cfg.bulk - done, 0);
 
@@ -889,7 +957,7 @@ static void splice_in(enum node_kind k, int run, int *supported)
 		done += n;
 	}
 	cpu_mark(&b);
-	source_check(MAIN_PORT, cfg.bulk);
+	source_check(main_port(k), cfg.bulk);
 	if (memcmp(recv_buf, bulk_buf, cfg.bulk))
 		fail("%s %s: data differs from the pattern", wl, kind_name[k]);
 	result(wl, kind_name[k], run, "bw", cfg.bulk / (b.t - a.t) / 1e6,
@@ -935,11 +1003,11 @@ static void ping_run(enum node_kind k, int run)
 	int fd;
 
 	reset_ports();
-	CTL("echo %s", MAIN_PORT);
-	fd = open_node(k, MAIN_PORT, &main_a);
+	CTL("echo %s", main_port(k));
+	fd = open_node(k, main_port(k), main_node(k));
 	ping_pong(fd, cfg.pings);
 	close(fd);
-	CTL("reset %s", MAIN_PORT);
+	CTL("reset %s", main_port(k));
 	rtt_results("pingpong", k, run, cfg.pings);
 }
 
@@ -959,18 +1027,18 @@ struct flood_state {
 static void __attribute__((noreturn)) flooder(enum node_kind k,
 					      struct flood_state *fs)
 {
-	int fd = open_node(k, FLOOD_PORT, &flood_a);
+	int fd = open_node(k, flood_port(k), flood_node(k));
 
 	fs->t0 = now();
 	while (!fs->stop) {
 		size_t off;
 
-		CTL("sink %s %zu %d", FLOOD_PORT, cfg.flood_seg, SEED_FLOOD);
+		CTL("sink %s %zu %d", flood_port(k), cfg.flood_seg, SEED_FLOOD);
 		for (off = 0; off < cfg.flood_seg; off += MIB) {
 			write_all(fd, flood_buf + off, MIB, MIB, "flood");
 			fs->started = 1;
 		}
-		sink_check(FLOOD_PORT, cfg.flood_seg, flood_hash);
+		sink_check(flood_port(k), cfg.flood_seg, flood_hash);
 		fs->segments++;
 	}
 	fs->t1 = now();
@@ -992,9 +1060,9 @@ static void fair_run(enum node_kind k, int run)
 		fail("mmap: %s", strerror(errno));
 	memset(fs, 0, sizeof(*fs));
 	reset_ports();
-	CTL("echo %s", MAIN_PORT);
-	fd = open_node(k, MAIN_PORT, &main_a);
-	tx_mark_of(k, &flood_a, &ta);
+	CTL("echo %s", main_port(k));
+	fd = open_node(k, main_port(k), main_node(k));
+	tx_mark_of(k, flood_node(k), &ta);
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
@@ -1014,9 +1082,9 @@ static void fair_run(enum node_kind k, int run)
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
 	    WEXITSTATUS(status))
 		fail("fairness: the flood failed (status %#x)", status);
-	tx_mark_of(k, &flood_a, &tb);
+	tx_mark_of(k, flood_node(k), &tb);
 	close(fd);
-	CTL("reset %s", MAIN_PORT);
+	CTL("reset %s", main_port(k));
 	rtt_results("fairness", k, run, cfg.pings);
 	result("fairness", kind_name[k], run, "flood_bw",
 	       (double)fs->segments * cfg.flood_seg / (fs->t1 - fs->t0) / 1e6,
@@ -1180,7 +1248,7 @@ static void prepare(void)
 }
 
 /*
- * Stock and vportx alternated, cfg.runs each after a warm-up pair (run 0,
+ * The nodes alternated, cfg.runs each after a warm-up round (run 0,
  * checked but not reported: TCG translates the code paths the first time
  * they run).
  */
@@ -1201,7 +1269,7 @@ static void stage(const char *wl)
 int main(int argc, char **argv)
 {
 	struct utsname u;
-	int opt, splice_ok[NKINDS] = { -1, -1 };
+	int opt, splice_ok[NKINDS] = { -1, -1, -1 };
 	double t_start = now();
 	size_t i;
 
@@ -1243,6 +1311,7 @@ int main(int argc, char **argv)
 
 	attach(MAIN_PORT, &main_a, &main_attached);
 	attach(FLOOD_PORT, &flood_a, &flood_attached);
+	claim_direct();
 	{
 		int fd = open_node(STOCK, MAIN_PORT, &main_a);
 
@@ -1292,6 +1361,7 @@ int main(int argc, char **argv)
 	reset_ports();
 	detach(MAIN_PORT, &main_a, &main_attached);
 	detach(FLOOD_PORT, &flood_a, &flood_attached);
+	release_direct();
 	if (wanted("memory")) {
 		stage("memory");
 		memory();

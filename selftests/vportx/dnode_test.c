@@ -33,39 +33,6 @@
 #define BIG (64 << 20)
 #define MIB (1 << 20)
 
-static int claim_ioctl(int ctl, unsigned long cmd, __u32 index, __u32 hold)
-{
-	struct vportx_claim c = { .index = index, .hold = hold };
-
-	return ioctl(ctl, cmd, &c) ? -errno : 0;
-}
-
-/* The node of port @nr of virtio@index, once it exists, into @a. */
-static int find_node(int ctl, unsigned int index, unsigned int nr,
-		     struct vportx_attach *a)
-{
-	struct vportx_info info;
-	char path[64];
-	__u32 minor;
-	int ret;
-
-	snprintf(path, sizeof(path), "/dev/vportx%up%u", index, nr);
-	ret = vportx_wait_path(path, 1);
-	if (ret)
-		return ret;
-	for (minor = 0; !vportx_info_of(ctl, minor, VPORTX_INFO_F_NEXT, &info);
-	     minor = info.minor + 1) {
-		if (info.port_dev != index || info.port_nr != nr)
-			continue;
-		memset(a, 0, sizeof(*a));
-		a->minor = info.minor;
-		a->port_dev = index;
-		a->port_nr = nr;
-		return 0;
-	}
-	return -ENOENT;
-}
-
 FIXTURE(dnode) {
 	int ctl;
 	unsigned int index;	/* N of the device of direct.a and direct.b */
@@ -96,9 +63,9 @@ FIXTURE_SETUP(dnode)
 	ASSERT_EQ(0, rig_wait_port("direct.a", 1));
 	ASSERT_EQ(0, vportx_stock_numbers("direct.a", &self->index, &nr));
 	ASSERT_EQ(0, rig_ctl_ok("reset direct.a"));
-	ASSERT_EQ(0, claim_ioctl(self->ctl, VPORTX_IOC_CLAIM, self->index,
-				 variant->hold));
-	ret = find_node(self->ctl, self->index, 1, &self->a);
+	ASSERT_EQ(0, vportx_claim_ioctl(self->ctl, VPORTX_IOC_CLAIM,
+					self->index, variant->hold));
+	ret = vportx_find_direct(self->ctl, self->index, 1, &self->a);
 	ASSERT_EQ(0, ret) TH_LOG("node of direct.a: %s", strerror(-ret));
 	self->fd = vportx_open_node_host(&self->a, HOST_WAIT_MS);
 	ASSERT_LE(0, self->fd) TH_LOG("data node: %s", strerror(-self->fd));
@@ -108,7 +75,7 @@ FIXTURE_TEARDOWN(dnode)
 {
 	if (self->fd >= 0)
 		close(self->fd);
-	claim_ioctl(self->ctl, VPORTX_IOC_RELEASE, self->index, 0);
+	vportx_claim_ioctl(self->ctl, VPORTX_IOC_RELEASE, self->index, 0);
 	EXPECT_EQ(0, rig_wait_port("direct.a", 1));
 	close(self->ctl);
 	rig_ctl_ok("reset direct.a");
@@ -370,8 +337,8 @@ TEST_F(dnode, release_with_node_open)
 	ASSERT_EQ(0, rig_ctl_ok("source direct.a 10000 %" PRIu64,
 				variant->seed + 12));
 	ASSERT_EQ(0, rig_wait_unread_zero("direct.a"));
-	ASSERT_EQ(0, claim_ioctl(self->ctl, VPORTX_IOC_RELEASE, self->index,
-				 0));
+	ASSERT_EQ(0, vportx_claim_ioctl(self->ctl, VPORTX_IOC_RELEASE,
+					self->index, 0));
 	EXPECT_EQ(0, rig_wait_port("direct.a", 1));
 	ASSERT_EQ(0, rig_recv(self->fd, variant->seed + 12, 10000, 65536,
 			      &res));
@@ -396,7 +363,7 @@ TEST_F(dnode, unplug_open_node)
 	int fd;
 
 	ASSERT_EQ(0, rig_ctl_ok("hotplug direct.hp direct.hp 2 5"));
-	ASSERT_EQ(0, find_node(self->ctl, self->index, 5, &hp));
+	ASSERT_EQ(0, vportx_find_direct(self->ctl, self->index, 5, &hp));
 	fd = vportx_open_node_host(&hp, HOST_WAIT_MS);
 	ASSERT_LE(0, fd);
 	rig_to_host(_metadata, fd, "direct.hp", variant->seed + 10, MIB,

@@ -47,6 +47,38 @@ int vportx_info_of(int ctl, __u32 minor, __u32 flags,
 	return ioctl(ctl, VPORTX_IOC_INFO, info) ? -errno : 0;
 }
 
+int vportx_claim_ioctl(int ctl, unsigned long cmd, __u32 index, __u32 hold)
+{
+	struct vportx_claim c = { .index = index, .hold = hold };
+
+	return ioctl(ctl, cmd, &c) ? -errno : 0;
+}
+
+int vportx_find_direct(int ctl, unsigned int index, unsigned int nr,
+		       struct vportx_attach *a)
+{
+	struct vportx_info info;
+	char path[64];
+	__u32 minor;
+	int ret;
+
+	snprintf(path, sizeof(path), "/dev/vportx%up%u", index, nr);
+	ret = vportx_wait_path(path, 1);
+	if (ret)
+		return ret;
+	for (minor = 0; !vportx_info_of(ctl, minor, VPORTX_INFO_F_NEXT, &info);
+	     minor = info.minor + 1) {
+		if (info.port_dev != index || info.port_nr != nr)
+			continue;
+		memset(a, 0, sizeof(*a));
+		a->minor = info.minor;
+		a->port_dev = index;
+		a->port_nr = nr;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 void vportx_release_port(int ctl, const char *name)
 {
 	struct vportx_info info;

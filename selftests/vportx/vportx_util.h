@@ -28,6 +28,15 @@ int vportx_info_of(int ctl, __u32 minor, __u32 flags,
  */
 void vportx_release_port(int ctl, const char *name);
 
+/* CLAIM or RELEASE (@cmd) virtio@index, with hold policy @hold. */
+int vportx_claim_ioctl(int ctl, unsigned long cmd, __u32 index, __u32 hold);
+/*
+ * The direct node of port @nr of the claimed virtio@index, once devtmpfs
+ * has it, into @a (minor, port_dev, port_nr; the rest zero).
+ */
+int vportx_find_direct(int ctl, unsigned int index, unsigned int nr,
+		       struct vportx_attach *a);
+
 /* A zeroed ATTACH request for the open file @fd with hold policy @hold. */
 void vportx_init_attach(struct vportx_attach *a, int fd, __u32 hold);
 /* ATTACH the open file @fd with hold policy @hold; @a gets the output. */
