@@ -50,6 +50,14 @@ struct vportx_dport {
 	bool rx_armed;		/* a reader ran dry: SIGIO at the next data */
 	bool rx_kick_due;	/* buffers posted since the last kick */
 	unsigned int rx_budget;	/* buffers, posted and held together */
+	/*
+	 * Pages given to a pipe, with a reference of ours: once the pipe is
+	 * done with one (ours is the only reference left) it is posted
+	 * again instead of a fresh page, which would be zeroed. At most
+	 * rx_budget of them.
+	 */
+	struct list_head rx_lent;
+	unsigned int rx_lent_count;
 	/* The reader's own, under the node's rx_lock: a page being read. */
 	struct page *rx_page;
 	unsigned int rx_off;

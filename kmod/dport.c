@@ -9,7 +9,8 @@
  * reader has taken all of it: when the reader stops, so does the host,
  * which keeps the rest in its own socket, and nothing is lost. read() copies
  * across buffers; splice_read() hands the filled pages themselves to the
- * pipe and posts fresh ones in their place.
+ * pipe and posts others in their place: pages the pipe has given back
+ * (rx_lent), fresh ones only when none has come back yet.
  *
  * TX: the node core queues written bytes in its chunks (txq.c); a push
  * hands each contiguous piece of them to the device as one element that
@@ -58,6 +59,7 @@ struct vportx_dport *vportx_dport_alloc(struct direct_dev *dd, u32 id)
 	port->in_vq = dd->vqs[vq];
 	port->out_vq = dd->vqs[vq + 1];
 	INIT_LIST_HEAD(&port->rx_ready);
+	INIT_LIST_HEAD(&port->rx_lent);
 	return port;
 }
 
@@ -75,6 +77,7 @@ static void dport_free(struct kref *ref)
 						 ref);
 
 	free_page_list(&port->rx_ready);
+	free_page_list(&port->rx_lent);
 	if (port->rx_page)
 		put_page(port->rx_page);
 	kfree(port->name);
@@ -148,8 +151,50 @@ static bool rx_wants(struct vportx_dport *port)
 }
 
 /*
- * Post fresh buffers until the port has its budget: looked at before each
- * allocation, as a fresh page costs as much as copying one (it is zeroed).
+ * Keep @page, given to a pipe, to post again once the pipe is done with
+ * it. Under the lock. The oldest lent page goes if there are too many:
+ * the caller puts the page returned.
+ */
+static struct page *rx_lend(struct vportx_dport *port, struct page *page)
+{
+	list_add_tail(&page->lru, &port->rx_lent);
+	if (++port->rx_lent_count <= port->rx_budget)
+		return NULL;
+	page = list_first_entry(&port->rx_lent, struct page, lru);
+	list_del(&page->lru);
+	port->rx_lent_count--;
+	return page;
+}
+
+/*
+ * Post a lent page the pipe has given back, if there is one and the port
+ * is below its budget. No page is locked or mapped by anyone else once
+ * ours is its only reference: the pipe's buffers cannot be stolen.
+ */
+static bool rx_post_lent(struct vportx_dport *port)
+{
+	struct page *page;
+	bool posted = false;
+
+	spin_lock_irq(&port->lock);
+	list_for_each_entry(page, &port->rx_lent, lru) {
+		if (page_ref_count(page) != 1)
+			continue;
+		if (!rx_below_budget(port) || rx_post(port, page))
+			break;
+		list_del(&page->lru);
+		port->rx_lent_count--;
+		posted = true;
+		break;
+	}
+	spin_unlock_irq(&port->lock);
+	return posted;
+}
+
+/*
+ * Post buffers until the port has its budget: pages back from a pipe
+ * first, then fresh ones. The budget is looked at before each allocation,
+ * as a fresh page costs as much as copying one (it is zeroed).
  */
 static void rx_fill(struct vportx_dport *port)
 {
@@ -157,6 +202,8 @@ static void rx_fill(struct vportx_dport *port)
 	bool posted;
 
 	while (rx_wants(port)) {
+		if (rx_post_lent(port))
+			continue;
 		page = alloc_page(GFP_KERNEL);
 		if (!page)
 			break;
@@ -216,13 +263,13 @@ static bool rx_next(struct vportx_dport *port)
 }
 
 /*
- * The reader is done with rx_page: post it again if nobody else has it
- * (a pipe may), else let it go and post a fresh one. The reader kicks
- * the queue once it is done (rx_kick()).
+ * The reader is done with rx_page: post it again if nobody else has it,
+ * lend it if a pipe has it, and post another in its place. The reader
+ * kicks the queue once it is done (rx_kick()).
  */
 static void rx_put(struct vportx_dport *port)
 {
-	struct page *page = port->rx_page;
+	struct page *page = port->rx_page, *drop = page;
 	bool reused = false;
 
 	WRITE_ONCE(port->rx_page, NULL);
@@ -231,10 +278,13 @@ static void rx_put(struct vportx_dport *port)
 	if (page_ref_count(page) == 1 && rx_below_budget(port) &&
 	    !rx_post(port, page))
 		reused = true;
+	else if (page_ref_count(page) > 1 && !port->gone)
+		drop = rx_lend(port, page);
 	spin_unlock_irq(&port->lock);
 	if (reused)
 		return;
-	put_page(page);
+	if (drop)
+		put_page(drop);
 	rx_fill(port);
 }
 
@@ -302,12 +352,6 @@ static ssize_t rx_copy(struct vportx_dport *port, void *to, size_t len)
 	return n;
 }
 
-static const struct pipe_buf_operations dport_pipe_buf_ops = {
-	.release = generic_pipe_buf_release,
-	.try_steal = generic_pipe_buf_try_steal,
-	.get = generic_pipe_buf_get,
-};
-
 /*
  * Put up to @len bytes of rx_page into the pipe @to, as the page itself:
  * the pipe takes a reference of its own, so a failed add loses nothing.
@@ -317,7 +361,8 @@ static ssize_t rx_gift(struct vportx_dport *port, void *to, size_t len)
 {
 	struct pipe_inode_info *pipe = to;
 	struct pipe_buffer buf = {
-		.ops = &dport_pipe_buf_ops,
+		/* The core's: a pipe may outlive the module; no stealing. */
+		.ops = &nosteal_pipe_buf_ops,
 		.page = port->rx_page,
 		.offset = port->rx_off,
 		.len = min_t(size_t, len, port->rx_len - port->rx_off),
