@@ -628,21 +628,33 @@ static bool device_direct(struct ctx *c, struct udev_device **ports,
 	return false;
 }
 
-/* Detach the stacked nodes of device @index's ports: a claim needs that. */
-static void detach_device(struct ctx *c, struct udev_device **ports,
+/*
+ * Detach the stacked nodes of device @index's ports, as a claim needs:
+ * none if one of them is open (the claim would fail, and the others
+ * would be left detached). False then.
+ */
+static bool detach_device(struct ctx *c, struct udev_device **ports,
 			  long long index)
 {
-	struct udev_device *node;
-	size_t i;
+	struct udev_device *nodes[64] = { NULL };
+	bool idle = true;
+	size_t i, n = 0;
 
-	for (i = 0; ports[i]; i++) {
+	for (i = 0; ports[i] && n < 64; i++) {
 		if (port_device(ports[i]) != index)
 			continue;
-		node = vx_node_of_port(c->udev, ports[i]);
-		if (node)
-			detach_node(node);
-		udev_device_unref(node);
+		nodes[n] = vx_node_of_port(c->udev, ports[i]);
+		if (nodes[n] && strcmp(vx_attr(nodes[n], "open"), "0"))
+			idle = false;
+		if (nodes[n])
+			n++;
 	}
+	for (i = 0; i < n; i++) {
+		if (idle)
+			detach_node(nodes[i]);
+		udev_device_unref(nodes[i]);
+	}
+	return idle;
 }
 
 /* Whether virtio@index is bound to vportx's own driver. */
@@ -677,13 +689,14 @@ static int claim_by_policy(struct ctx *c, struct udev_device **ports,
 	cl.tx_limit = s->tx_limit > 0 ? s->tx_limit : 0;
 	cl.tx_low = s->tx_low > 0 ? s->tx_low : 0;
 	cl.rx_budget = s->rx_budget > 0 ? s->rx_budget : 0;
+	snprintf(what, sizeof(what), "claim virtio%lld", index);
 	for (tries = 0; tries < 3 && ret == -EBUSY; tries++) {
 		if (device_is_ours(index))
 			return EXIT_SUCCESS;
-		detach_device(c, ports, index);
+		if (!detach_device(c, ports, index))
+			return fail_msg(what, "a node of it is open");
 		ret = control_ioctl(VPORTX_IOC_CLAIM, &cl);
 	}
-	snprintf(what, sizeof(what), "claim virtio%lld", index);
 	return ret ? fail(what, -ret) : EXIT_SUCCESS;
 }
 
@@ -711,14 +724,15 @@ static int udev_claim(struct ctx *c, struct udev_device *port)
  * udev-port PORT, for virtio-ports add and change events. If a port of its
  * device says backend=direct, claim the device. Attached already: have
  * udev rename the node (the port's name comes with a change event after
- * the add). Otherwise attach if the policy says so. A port gone meanwhile
- * (a sibling's claim took it) is nothing to do.
+ * the add). Otherwise attach if the policy says so, also when the claim
+ * failed (the error is printed, the exit code is the claim's). A port
+ * gone meanwhile (a sibling's claim took it) is nothing to do.
  */
 static int cmd_udev_port(struct ctx *c, int argc, char **argv)
 {
 	struct udev_device *port, *node;
 	struct vportx_settings s;
-	int ret;
+	int ret, claimed;
 
 	if (argc != 2)
 		return fail_msg("udev-port", "one PORT please");
@@ -726,10 +740,10 @@ static int cmd_udev_port(struct ctx *c, int argc, char **argv)
 	if (!port)
 		return errno == ENOENT || errno == ENODEV ?
 		       EXIT_NOTHING : fail(argv[1], errno);
-	ret = udev_claim(c, port);
-	if (ret != EXIT_NOTHING) {
+	claimed = udev_claim(c, port);
+	if (claimed == EXIT_SUCCESS) {
 		udev_device_unref(port);
-		return ret;
+		return claimed;
 	}
 	node = vx_node_of_port(c->udev, port);
 	if (node)
@@ -740,7 +754,7 @@ static int cmd_udev_port(struct ctx *c, int argc, char **argv)
 		      EXIT_NOTHING;
 	udev_device_unref(node);
 	udev_device_unref(port);
-	return ret;
+	return claimed == EXIT_ERROR ? claimed : ret;
 }
 
 /* The owner, group and mode lines, all or none: never half-applied. */

@@ -469,14 +469,16 @@ static void expect_backend(struct __test_metadata *_metadata,
 
 /*
  * backend=direct in the policy has udev claim the port's device, with
- * that port's settings for every port of it; a device released by hand
- * stays with virtio_console, its ports attached stacked, until claimed by
- * hand again.
+ * that port's settings for every port of it, but not while a node of the
+ * device is open (and then no node is detached); a device released by
+ * hand stays with virtio_console, its ports attached stacked, until
+ * claimed by hand again.
  */
 TEST_F_TIMEOUT(udev, policy_claims_device, 600)
 {
 	char stock[64], buf[32];
 	unsigned int n, m;
+	int fd;
 
 	settle();
 	ASSERT_LE(0, rig_port_path("direct.a", stock, sizeof(stock)));
@@ -486,6 +488,18 @@ TEST_F_TIMEOUT(udev, policy_claims_device, 600)
 	ASSERT_EQ(0, write_file(POLICY_D "/50-direct.conf",
 				"direct.a backend=direct hold=always "
 				"rx_budget=64K\n"));
+	fd = open("/dev/vportx/direct.b", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("direct.b: %s", strerror(errno));
+	ASSERT_EQ(0, sh("udevadm trigger --action=change --settle "
+			"/sys/class/virtio-ports/vport%up%u", n, m));
+	settle();
+	EXPECT_EQ(0, link_attr("/dev/vportx/direct.a", "backend", buf,
+			       sizeof(buf)));
+	EXPECT_STREQ("stacked", buf);
+	EXPECT_EQ(0, link_attr("/dev/vportx/direct.b", "open", buf,
+			       sizeof(buf)));
+	EXPECT_STREQ("1", buf);
+	close(fd);
 	ASSERT_EQ(0, sh("udevadm trigger --action=change --settle "
 			"/sys/class/virtio-ports/vport%up%u", n, m));
 	expect_backend(_metadata, "direct.a", "direct");
