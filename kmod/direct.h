@@ -47,7 +47,7 @@ struct vportx_dport {
 	unsigned int rx_posted;	/* in in_vq, filled or not */
 	unsigned int rx_held;	/* on rx_ready, or the reader's */
 	struct list_head rx_ready;	/* filled, by lru; private: length */
-	bool rx_armed;		/* a reader ran dry: SIGIO at the next data */
+	bool rx_armed;		/* all read: SIGIO at the next data */
 	bool rx_kick_due;	/* buffers posted since the last kick */
 	unsigned int rx_budget;	/* buffers, posted and held together */
 	/*

@@ -60,6 +60,8 @@ struct vportx_dport *vportx_dport_alloc(struct direct_dev *dd, u32 id)
 	port->out_vq = dd->vqs[vq + 1];
 	INIT_LIST_HEAD(&port->rx_ready);
 	INIT_LIST_HEAD(&port->rx_lent);
+	/* Nothing read yet: the first data is news to an O_ASYNC reader. */
+	port->rx_armed = true;
 	return port;
 }
 
@@ -275,6 +277,9 @@ static void rx_put(struct vportx_dport *port)
 	WRITE_ONCE(port->rx_page, NULL);
 	spin_lock_irq(&port->lock);
 	port->rx_held--;
+	/* All that was collected is read: SIGIO at the next data. */
+	if (list_empty(&port->rx_ready))
+		port->rx_armed = true;
 	if (page_ref_count(page) == 1 && rx_below_budget(port) &&
 	    !rx_post(port, page))
 		reused = true;
