@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The data node of a port on a claimed device (the direct backend), with
- * both hold policies: transfers both ways checked end to end, splice from
- * the node (zero-copy receive), vmsplice and sendfile into it, data kept
+ * What only the direct backend's data node does, with both hold policies
+ * (node_test runs the common tests, 64 MiB each way among them, on both
+ * backends): small writes, splice from the node (zero-copy receive) in
+ * bulk, vmsplice and sendfile into it in bulk, data kept
  * across a close and while the reader stops (the host is held back, not
  * dropped), end of file, the node's sysfs and INFO, and what happens to
  * an open node when its device is released or its port unplugged. Each
@@ -30,7 +31,6 @@
 
 #define CTL_PATH "/dev/" VPORTX_CONTROL_NAME
 #define HOST_WAIT_MS 10000
-#define BIG (64 << 20)
 #define MIB (1 << 20)
 
 FIXTURE(dnode) {
@@ -80,29 +80,6 @@ FIXTURE_TEARDOWN(dnode)
 	close(self->ctl);
 	rig_ctl_ok("reset direct.a");
 	rig_ctl_ok("connect direct.a");
-}
-
-/* 64 MiB out, checked by the peer; tx_bytes grows by exactly that. */
-TEST_F_TIMEOUT(dnode, guest_to_host, 300)
-{
-	long long before = vportx_node_counter(&self->a, "tx_bytes");
-
-	ASSERT_LE(0, before);
-	rig_to_host(_metadata, self->fd, "direct.a", variant->seed + 1, BIG,
-		    MIB);
-	EXPECT_EQ(0, fsync(self->fd));
-	EXPECT_EQ(before + BIG, vportx_node_counter(&self->a, "tx_bytes"));
-}
-
-/* 64 MiB in, every byte checked; rx_bytes grows by exactly that. */
-TEST_F_TIMEOUT(dnode, host_to_guest, 300)
-{
-	long long before = vportx_node_counter(&self->a, "rx_bytes");
-
-	ASSERT_LE(0, before);
-	rig_from_host(_metadata, self->fd, "direct.a", variant->seed + 2, BIG,
-		      MIB);
-	EXPECT_EQ(before + BIG, vportx_node_counter(&self->a, "rx_bytes"));
 }
 
 /* Small writes, each its own message, arrive whole and in order. */

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The vportx data node /dev/vportxNpM over the stacked backend, with both
- * hold policies: transfers both ways verified end to end by checksum, the
+ * The vportx data node /dev/vportxNpM, over each backend with both hold
+ * policies: transfers both ways verified end to end by checksum, the
  * stock limits it lifts (reads beyond 4 KiB, writes beyond 32 KiB, data
  * kept while closed with hold=always), exclusive open, O_NONBLOCK, poll,
  * host disconnect, the sysfs attributes and counters, and splice/sendfile.
- * Only test.unix and test.spare are attached; every test detaches what it
- * attached, and first detaches what an earlier test that died left there.
+ * Stacked: only test.unix and test.spare are attached; every test detaches
+ * what it attached, and first detaches what an earlier test that died
+ * left there. Direct: each test claims the device of direct.a and
+ * direct.b, and releases it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -128,19 +130,26 @@ static ssize_t sendfile_write(int fd, char *buf, size_t len)
 	return n < 0 ? -errno : off;
 }
 
-/* test.unix attached with each hold policy, its data node open. */
+/* The main port's node with each hold policy and backend, open. */
 FIXTURE(node) {
 	int ctl;		/* /dev/vportx-control, open read-write */
-	struct vportx_attach a;	/* test.unix as attached */
+	const char *main;	/* the main port: test.unix or direct.a */
+	const char *other;	/* the spare port: test.spare or direct.b */
+	char stock[32];		/* the main port's stock node, vportNpM */
+	struct vportx_attach a;	/* the main port's node */
 	int fd;			/* its data node, open read-write, or -1 */
-	int spare_attached;	/* did the test attach test.spare too? */
-	struct vportx_attach spare;	/* test.spare as attached */
-	int spare_fd;		/* test.spare's data node, or -1 */
+	int claimed;		/* direct: the device is claimed */
+	unsigned int index;	/* direct: N of its virtioN */
+	unsigned int other_nr;	/* direct: M of the spare's vportNpM */
+	int spare_attached;	/* did the test attach the spare too? */
+	struct vportx_attach spare;	/* the spare port's node */
+	int spare_fd;		/* the spare's data node, or -1 */
 };
 
 FIXTURE_VARIANT(node) {
-	__u32 hold;		/* VPORTX_HOLD_* to attach with */
+	__u32 hold;		/* VPORTX_HOLD_* to attach or claim with */
 	const char *hold_name;	/* what the sysfs attribute hold says */
+	int direct;		/* the direct backend, not the stacked one */
 	uint64_t seed;		/* first pattern seed; tests add to it */
 };
 
@@ -148,21 +157,71 @@ FIXTURE_VARIANT_ADD(node, hold_open) { .hold = VPORTX_HOLD_OPEN,
 				       .hold_name = "open", .seed = 2000 };
 FIXTURE_VARIANT_ADD(node, hold_always) { .hold = VPORTX_HOLD_ALWAYS,
 					 .hold_name = "always", .seed = 2100 };
+FIXTURE_VARIANT_ADD(node, direct_hold_open) {
+	.hold = VPORTX_HOLD_OPEN, .hold_name = "open", .direct = 1,
+	.seed = 2300 };
+FIXTURE_VARIANT_ADD(node, direct_hold_always) {
+	.hold = VPORTX_HOLD_ALWAYS, .hold_name = "always", .direct = 1,
+	.seed = 2400 };
 
-FIXTURE_SETUP(node)
+/* Stacked: attach test.unix. */
+static void setup_stacked(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(node) *self, __u32 hold)
 {
 	int ret;
 
+	self->main = "test.unix";
+	self->other = "test.spare";
+	ASSERT_LE(0, rig_port_path(self->main, self->stock,
+				   sizeof(self->stock)));
+	memmove(self->stock, self->stock + strlen("/dev/"),
+		strlen(self->stock) - strlen("/dev/") + 1);
+	ret = vportx_attach_port(self->ctl, self->main, hold, &self->a);
+	ASSERT_EQ(0, ret) TH_LOG("attach %s: %s", self->main, strerror(-ret));
+}
+
+/* Direct: claim the device of direct.a and direct.b. */
+static void setup_direct(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(node) *self, __u32 hold)
+{
+	unsigned int nr, index;
+	int ret;
+
+	self->main = "direct.a";
+	self->other = "direct.b";
+	ASSERT_EQ(0, rig_wait_port(self->main, 1));
+	ASSERT_EQ(0, rig_wait_port(self->other, 1));
+	ASSERT_EQ(0, vportx_stock_numbers(self->main, &self->index, &nr));
+	ASSERT_EQ(0, vportx_stock_numbers(self->other, &index,
+					  &self->other_nr));
+	ASSERT_EQ(self->index, index);
+	snprintf(self->stock, sizeof(self->stock), "vport%up%u", self->index,
+		 nr);
+	ASSERT_EQ(0, rig_ctl_ok("reset %s", self->other));
+	ret = vportx_claim_ioctl(self->ctl, VPORTX_IOC_CLAIM, self->index,
+				 hold);
+	ASSERT_EQ(0, ret) TH_LOG("claim virtio%u: %s", self->index,
+				 strerror(-ret));
+	self->claimed = 1;
+	ret = vportx_find_direct(self->ctl, self->index, nr, &self->a);
+	ASSERT_EQ(0, ret) TH_LOG("node of %s: %s", self->main,
+				 strerror(-ret));
+}
+
+FIXTURE_SETUP(node)
+{
 	self->fd = -1;
 	self->spare_fd = -1;
-	ASSERT_EQ(0, rig_ctl_ok("reset test.unix"));
 	self->ctl = open(CTL_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->ctl)
 		TH_LOG("%s: %s (is vportx.ko loaded?)", CTL_PATH,
 		       strerror(errno));
-	ret = vportx_attach_port(self->ctl, "test.unix", variant->hold,
-				 &self->a);
-	ASSERT_EQ(0, ret) TH_LOG("attach test.unix: %s", strerror(-ret));
+	ASSERT_EQ(0, rig_ctl_ok("reset %s", variant->direct ? "direct.a" :
+				"test.unix"));
+	if (variant->direct)
+		setup_direct(_metadata, self, variant->hold);
+	else
+		setup_stacked(_metadata, self, variant->hold);
 	self->fd = vportx_open_node_host(&self->a, HOST_WAIT_MS);
 	ASSERT_LE(0, self->fd) TH_LOG("data node: %s", strerror(-self->fd));
 }
@@ -173,26 +232,47 @@ FIXTURE_TEARDOWN(node)
 		close(self->fd);
 	if (self->spare_fd >= 0)
 		close(self->spare_fd);
-	vportx_detach_minor(self->ctl, self->a.minor);
+	if (!variant->direct)
+		vportx_detach_minor(self->ctl, self->a.minor);
 	if (self->spare_attached)
 		vportx_detach_minor(self->ctl, self->spare.minor);
+	if (self->claimed) {
+		vportx_claim_ioctl(self->ctl, VPORTX_IOC_RELEASE, self->index,
+				   0);
+		EXPECT_EQ(0, rig_wait_port(self->main, 1));
+		EXPECT_EQ(0, rig_wait_port(self->other, 1));
+	}
 	close(self->ctl);
-	rig_ctl_ok("reset test.unix");
-	rig_ctl_ok("reset test.spare");
+	if (!self->main)
+		return;
+	rig_ctl_ok("reset %s", self->main);
+	rig_ctl_ok("reset %s", self->other);
 	/* A test that failed with the host away must not leave it away. */
-	rig_ctl_ok("connect test.spare");
+	rig_ctl_ok("connect %s", self->other);
 }
 
-/* Attach test.spare with the variant's hold and open its data node. */
+/*
+ * The spare port's node with hold @hold, open: attached (stacked), or the
+ * claimed device's node (direct, whose hold is the claim's).
+ */
 static void open_spare(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(node) *self, __u32 hold)
 {
 	int ret;
 
-	ASSERT_EQ(0, rig_ctl_ok("reset test.spare"));
-	ret = vportx_attach_port(self->ctl, "test.spare", hold, &self->spare);
-	ASSERT_EQ(0, ret) TH_LOG("attach test.spare: %s", strerror(-ret));
-	self->spare_attached = 1;
+	ASSERT_EQ(0, rig_ctl_ok("reset %s", self->other));
+	if (self->claimed) {
+		ret = vportx_find_direct(self->ctl, self->index,
+					 self->other_nr, &self->spare);
+		ASSERT_EQ(0, ret) TH_LOG("node of %s: %s", self->other,
+					 strerror(-ret));
+	} else {
+		ret = vportx_attach_port(self->ctl, self->other, hold,
+					 &self->spare);
+		ASSERT_EQ(0, ret) TH_LOG("attach %s: %s", self->other,
+					 strerror(-ret));
+		self->spare_attached = 1;
+	}
 	self->spare_fd = vportx_open_node_host(&self->spare, HOST_WAIT_MS);
 	ASSERT_LE(0, self->spare_fd)
 		TH_LOG("data node: %s", strerror(-self->spare_fd));
@@ -207,7 +287,7 @@ TEST_F_TIMEOUT(node, guest_to_host, 300)
 	long long before = vportx_node_counter(&self->a, "tx_bytes");
 
 	ASSERT_LE(0, before);
-	rig_to_host(_metadata, self->fd, "test.unix", variant->seed + 1, BIG,
+	rig_to_host(_metadata, self->fd, self->main, variant->seed + 1, BIG,
 		    MIB);
 	EXPECT_EQ(0, fsync(self->fd));
 	EXPECT_EQ(before + BIG, vportx_node_counter(&self->a, "tx_bytes"));
@@ -219,7 +299,7 @@ TEST_F_TIMEOUT(node, host_to_guest, 300)
 	long long before = vportx_node_counter(&self->a, "rx_bytes");
 
 	ASSERT_LE(0, before);
-	rig_from_host(_metadata, self->fd, "test.unix", variant->seed + 2, BIG,
+	rig_from_host(_metadata, self->fd, self->main, variant->seed + 2, BIG,
 		      MIB);
 	EXPECT_EQ(before + BIG, vportx_node_counter(&self->a, "rx_bytes"));
 }
@@ -232,7 +312,7 @@ TEST_F(node, read_more_than_4k)
 	ssize_t n;
 
 	ASSERT_NE(NULL, buf);
-	source_landed(_metadata, "test.unix", 65536, seed);
+	source_landed(_metadata, self->main, 65536, seed);
 	n = read(self->fd, buf, 65536);
 	EXPECT_LT(4096, n) TH_LOG("read: %zd (%s)", n, strerror(errno));
 	ASSERT_LT(0, n);
@@ -249,30 +329,33 @@ static ssize_t one_write(int fd, char *buf, size_t len)
 	return write(fd, buf, len);
 }
 
-/* 1 MiB of pattern @seed into the node by @writer: all taken, all arrives. */
+/*
+ * 1 MiB of pattern @seed into the node of port @id by @writer: all taken,
+ * all arrives.
+ */
 static void write_mib(struct __test_metadata *_metadata, int fd,
-		      uint64_t seed, mib_writer writer)
+		      const char *id, uint64_t seed, mib_writer writer)
 {
 	uint64_t hash;
 	char *buf = pattern_buf(MIB, seed, &hash);
 
 	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, rig_ctl_ok("sink test.unix %d %" PRIu64, MIB, seed));
+	ASSERT_EQ(0, rig_ctl_ok("sink %s %d %" PRIu64, id, MIB, seed));
 	EXPECT_EQ(MIB, writer(fd, buf, MIB)) TH_LOG("%s", strerror(errno));
-	rig_sink_check(_metadata, "test.unix", MIB, hash);
+	rig_sink_check(_metadata, id, MIB, hash);
 	free(buf);
 }
 
 /* One write() of 1 MiB takes all of it (the stock node takes 32 KiB). */
 TEST_F(node, write_more_than_32k)
 {
-	write_mib(_metadata, self->fd, variant->seed + 4, one_write);
+	write_mib(_metadata, self->fd, self->main, variant->seed + 4, one_write);
 }
 
 /* 10,000 messages of 64 bytes, one write() each. */
 TEST_F_TIMEOUT(node, small_messages, 300)
 {
-	rig_to_host(_metadata, self->fd, "test.unix", variant->seed + 5,
+	rig_to_host(_metadata, self->fd, self->main, variant->seed + 5,
 		    10000 * 64, 64);
 }
 
@@ -294,17 +377,24 @@ TEST_F(node, second_open_ebusy)
 	EXPECT_EQ(-EBUSY, vportx_open_node(&self->a, O_RDONLY));
 }
 
-/* While the data node is open, vportx has the port: the stock node is busy. */
+/*
+ * While the data node is open, vportx has the port: the stock node is
+ * busy (stacked), or there is none (direct: virtio_console has let the
+ * device go).
+ */
 TEST_F(node, stock_node_busy_while_open)
 {
-	EXPECT_EQ(-EBUSY, rig_port_open("test.unix", O_RDWR));
-	EXPECT_EQ(-EBUSY, rig_port_open("test.unix", O_RDONLY));
+	int want = variant->direct ? -ENOENT : -EBUSY;
+
+	EXPECT_EQ(want, rig_port_open(self->main, O_RDWR));
+	EXPECT_EQ(want, rig_port_open(self->main, O_RDONLY));
 }
 
 /*
  * With the data node closed, hold=always still holds the port (stock node
  * busy), hold=open lets it go (stock node opens, and once it is closed
- * again the data node opens and moves data).
+ * again the data node opens and moves data). A claimed device has no
+ * stock node either way.
  */
 TEST_F(node, stock_node_after_close)
 {
@@ -312,15 +402,21 @@ TEST_F(node, stock_node_after_close)
 
 	close(self->fd);
 	self->fd = -1;
-	fd = rig_port_open("test.unix", O_RDWR);
-	EXPECT_TRUE(variant->hold == VPORTX_HOLD_ALWAYS ? fd == -EBUSY : fd >= 0)
-		TH_LOG("hold=%s: stock node open: %s", variant->hold_name,
-		       fd >= 0 ? "succeeded" : strerror(-fd));
+	fd = rig_port_open(self->main, O_RDWR);
+	if (variant->direct) {
+		EXPECT_EQ(-ENOENT, fd);
+	} else {
+		EXPECT_TRUE(variant->hold == VPORTX_HOLD_ALWAYS ?
+			    fd == -EBUSY : fd >= 0)
+			TH_LOG("hold=%s: stock node open: %s",
+			       variant->hold_name,
+			       fd >= 0 ? "succeeded" : strerror(-fd));
+	}
 	if (fd >= 0)
 		close(fd);
 	self->fd = vportx_open_node_host(&self->a, HOST_WAIT_MS);
 	ASSERT_LE(0, self->fd) TH_LOG("reopen: %s", strerror(-self->fd));
-	rig_to_host(_metadata, self->fd, "test.unix", variant->seed + 6,
+	rig_to_host(_metadata, self->fd, self->main, variant->seed + 6,
 		    65536, 65536);
 }
 
@@ -333,11 +429,11 @@ TEST_F(node, poll_in_out)
 	EXPECT_EQ(-ETIMEDOUT, rig_poll(self->fd, POLLIN, 100));
 	EXPECT_EQ(POLLOUT, rig_poll(self->fd, POLLOUT, 5000) &
 			   (POLLOUT | POLLHUP));
-	ASSERT_EQ(0, rig_ctl_ok("source test.unix 1 %" PRIu64, seed));
+	ASSERT_EQ(0, rig_ctl_ok("source %s 1 %" PRIu64, self->main, seed));
 	EXPECT_EQ(POLLIN, rig_poll(self->fd, POLLIN, 5000) & POLLIN);
 	ASSERT_EQ(1, read(self->fd, &c, 1));
 	EXPECT_EQ(-1, pattern_check(&c, 1, seed, 0));
-	ASSERT_EQ(0, rig_ctl_ok("wait test.unix %d", RIG_JOB_MS));
+	ASSERT_EQ(0, rig_ctl_ok("wait %s %d", self->main, RIG_JOB_MS));
 	EXPECT_EQ(-ETIMEDOUT, rig_poll(self->fd, POLLIN, 100));
 }
 
@@ -349,15 +445,15 @@ TEST_F(node, host_disconnect_reconnect)
 
 	open_spare(_metadata, self, variant->hold);
 	fd = self->spare_fd;
-	ASSERT_EQ(0, rig_ctl_ok("disconnect test.spare"));
+	ASSERT_EQ(0, rig_ctl_ok("disconnect %s", self->other));
 	EXPECT_EQ(POLLHUP, rig_poll(fd, POLLIN, 5000) & POLLHUP);
 	EXPECT_EQ(0, read(fd, &c, 1));
-	ASSERT_EQ(0, rig_ctl_ok("connect test.spare"));
+	ASSERT_EQ(0, rig_ctl_ok("connect %s", self->other));
 	ASSERT_EQ(0, rig_wait_host(fd, HOST_WAIT_MS));
 	EXPECT_EQ(POLLOUT, rig_poll(fd, POLLOUT, 5000) & (POLLOUT | POLLHUP));
-	rig_to_host(_metadata, fd, "test.spare", variant->seed + 8, 65536,
+	rig_to_host(_metadata, fd, self->other, variant->seed + 8, 65536,
 		    65536);
-	rig_from_host(_metadata, fd, "test.spare", variant->seed + 9, 65536,
+	rig_from_host(_metadata, fd, self->other, variant->seed + 9, 65536,
 		      65536);
 }
 
@@ -384,14 +480,14 @@ TEST_F(node, eof_after_buffered_data)
 	char c;
 
 	open_spare(_metadata, self, variant->hold);
-	source_landed(_metadata, "test.spare", 65536, variant->seed + 15);
-	ASSERT_EQ(0, rig_ctl_ok("disconnect test.spare"));
+	source_landed(_metadata, self->other, 65536, variant->seed + 15);
+	ASSERT_EQ(0, rig_ctl_ok("disconnect %s", self->other));
 	EXPECT_EQ(0, wait_hup(self->spare_fd));
 	ASSERT_EQ(0, rig_recv(self->spare_fd, variant->seed + 15, 65536,
 			      65536, &res));
 	EXPECT_EQ(-1, res.bad);
 	EXPECT_EQ(0, read(self->spare_fd, &c, 1));
-	ASSERT_EQ(0, rig_ctl_ok("connect test.spare"));
+	ASSERT_EQ(0, rig_ctl_ok("connect %s", self->other));
 }
 
 /* Ask for SIGIO (as its own real-time-style siginfo) on @fd; blocked. */
@@ -422,7 +518,8 @@ TEST_F(node, sigio_on_data)
 	char c;
 
 	async_on(_metadata, self->fd, &set);
-	ASSERT_EQ(0, rig_ctl_ok("source test.unix 1 %" PRIu64, variant->seed + 16));
+	ASSERT_EQ(0, rig_ctl_ok("source %s 1 %" PRIu64, self->main,
+				 variant->seed + 16));
 	EXPECT_EQ(POLL_IN, next_sigio(&set));
 	ASSERT_EQ(1, read(self->fd, &c, 1));
 	EXPECT_EQ(-1, pattern_check(&c, 1, variant->seed + 16, 0));
@@ -436,9 +533,9 @@ TEST_F(node, sigio_on_host_gone)
 
 	open_spare(_metadata, self, variant->hold);
 	async_on(_metadata, self->spare_fd, &set);
-	ASSERT_EQ(0, rig_ctl_ok("disconnect test.spare"));
+	ASSERT_EQ(0, rig_ctl_ok("disconnect %s", self->other));
 	EXPECT_EQ(POLL_HUP, next_sigio(&set));
-	ASSERT_EQ(0, rig_ctl_ok("connect test.spare"));
+	ASSERT_EQ(0, rig_ctl_ok("connect %s", self->other));
 	ASSERT_EQ(0, sigprocmask(SIG_UNBLOCK, &set, NULL));
 }
 
@@ -460,14 +557,14 @@ TEST_F(node, sysfs_attributes)
 	const char *counters[] = { "rx_bytes", "tx_bytes", "tx_queued",
 				   "tx_pages", "tx_pushes", "stalls",
 				   "tx_dropped" };
-	char stock[64], limit[16], low[16];
+	char limit[16], low[16];
 	size_t i;
 
-	ASSERT_EQ(0, rig_port_path("test.unix", stock, sizeof(stock)));
 	snprintf(limit, sizeof(limit), "%u", VPORTX_TX_LIMIT_DEFAULT);
 	snprintf(low, sizeof(low), "%u", VPORTX_TX_LIMIT_DEFAULT / 2);
-	expect_attr(_metadata, &self->a, "source", stock + strlen("/dev/"));
-	expect_attr(_metadata, &self->a, "backend", "stacked");
+	expect_attr(_metadata, &self->a, "source", self->stock);
+	expect_attr(_metadata, &self->a, "backend",
+		    variant->direct ? "direct" : "stacked");
 	expect_attr(_metadata, &self->a, "hold", variant->hold_name);
 	expect_attr(_metadata, &self->a, "tx_limit", limit);
 	expect_attr(_metadata, &self->a, "tx_low", low);
@@ -508,9 +605,9 @@ TEST_F(node, info_matches_sysfs)
 {
 	struct vportx_info info = { .minor = self->a.minor };
 
-	rig_to_host(_metadata, self->fd, "test.unix", variant->seed + 10,
+	rig_to_host(_metadata, self->fd, self->main, variant->seed + 10,
 		    65536, 65536);
-	rig_from_host(_metadata, self->fd, "test.unix", variant->seed + 11,
+	rig_from_host(_metadata, self->fd, self->main, variant->seed + 11,
 		      8192, 8192);
 	ASSERT_EQ(0, fsync(self->fd));
 	ASSERT_EQ(0, ioctl(self->ctl, VPORTX_IOC_INFO, &info));
@@ -523,34 +620,45 @@ TEST_F(node, info_matches_sysfs)
 	EXPECT_LE(8192, info.rx_bytes);
 }
 
-/* The stacked backend has no splice_read; the data stays readable. */
-TEST_F(node, splice_read_einval)
+/*
+ * splice() from the node: the stacked backend has none (EINVAL, and the
+ * data stays readable); the direct backend moves the data into the pipe.
+ */
+TEST_F(node, splice_read)
 {
 	uint64_t seed = variant->seed + 12;
 	struct rig_recv res;
+	char buf[4096];
+	ssize_t n;
 	int p[2];
 
 	ASSERT_EQ(0, pipe(p));
-	source_landed(_metadata, "test.unix", 4096, seed);
-	EXPECT_EQ(-1, splice(self->fd, NULL, p[1], NULL, 4096,
-			     SPLICE_F_NONBLOCK));
-	EXPECT_EQ(EINVAL, errno);
+	source_landed(_metadata, self->main, 4096, seed);
+	n = splice(self->fd, NULL, p[1], NULL, 4096, SPLICE_F_NONBLOCK);
+	if (variant->direct) {
+		EXPECT_EQ(4096, n) TH_LOG("splice: %s", strerror(errno));
+		EXPECT_EQ(n, read(p[0], buf, sizeof(buf)));
+		EXPECT_EQ(-1, pattern_check(buf, n > 0 ? n : 0, seed, 0));
+	} else {
+		EXPECT_EQ(-1, n);
+		EXPECT_EQ(EINVAL, errno);
+		ASSERT_EQ(0, rig_recv(self->fd, seed, 4096, 4096, &res));
+		EXPECT_EQ(-1, res.bad);
+	}
 	close(p[0]);
 	close(p[1]);
-	ASSERT_EQ(0, rig_recv(self->fd, seed, 4096, 4096, &res));
-	EXPECT_EQ(-1, res.bad);
 }
 
 /* vmsplice into a pipe, splice from it into the node: 1 MiB arrives intact. */
 TEST_F(node, vmsplice_splice_write)
 {
-	write_mib(_metadata, self->fd, variant->seed + 13, vmsplice_write);
+	write_mib(_metadata, self->fd, self->main, variant->seed + 13, vmsplice_write);
 }
 
 /* sendfile from a regular file into the node: 1 MiB arrives intact. */
 TEST_F(node, sendfile_write)
 {
-	write_mib(_metadata, self->fd, variant->seed + 14, sendfile_write);
+	write_mib(_metadata, self->fd, self->main, variant->seed + 14, sendfile_write);
 }
 
 /*
