@@ -450,6 +450,18 @@ TEST_F_TIMEOUT(udev, claimed_device_named, 600)
 	expect_link(_metadata, "direct.b", "direct.b");
 }
 
+/* Attribute @attr of the node /dev/vportx/@name leads to is @want. */
+static void expect_link_attr(struct __test_metadata *_metadata,
+			     const char *name, const char *attr,
+			     const char *want)
+{
+	char link[128], buf[32] = "";
+
+	snprintf(link, sizeof(link), "/dev/vportx/%s", name);
+	EXPECT_EQ(0, link_attr(link, attr, buf, sizeof(buf))) TH_LOG("%s", link);
+	EXPECT_STREQ(want, buf) TH_LOG("%s %s", link, attr);
+}
+
 /* Wait for /dev/vportx/@name to lead to a node of backend @backend. */
 static void expect_backend(struct __test_metadata *_metadata,
 			   const char *name, const char *backend)
@@ -476,7 +488,7 @@ static void expect_backend(struct __test_metadata *_metadata,
  */
 TEST_F_TIMEOUT(udev, policy_claims_device, 600)
 {
-	char stock[64], buf[32];
+	char stock[64];
 	unsigned int n, m;
 	int fd;
 
@@ -493,23 +505,15 @@ TEST_F_TIMEOUT(udev, policy_claims_device, 600)
 	ASSERT_EQ(0, sh("udevadm trigger --action=change --settle "
 			"/sys/class/virtio-ports/vport%up%u", n, m));
 	settle();
-	EXPECT_EQ(0, link_attr("/dev/vportx/direct.a", "backend", buf,
-			       sizeof(buf)));
-	EXPECT_STREQ("stacked", buf);
-	EXPECT_EQ(0, link_attr("/dev/vportx/direct.b", "open", buf,
-			       sizeof(buf)));
-	EXPECT_STREQ("1", buf);
+	expect_link_attr(_metadata, "direct.a", "backend", "stacked");
+	expect_link_attr(_metadata, "direct.b", "open", "1");
 	close(fd);
 	ASSERT_EQ(0, sh("udevadm trigger --action=change --settle "
 			"/sys/class/virtio-ports/vport%up%u", n, m));
 	expect_backend(_metadata, "direct.a", "direct");
 	expect_backend(_metadata, "direct.b", "direct");
-	EXPECT_EQ(0, link_attr("/dev/vportx/direct.b", "hold", buf,
-			       sizeof(buf)));
-	EXPECT_STREQ("always", buf);
-	EXPECT_EQ(0, link_attr("/dev/vportx/direct.a", "rx_budget", buf,
-			       sizeof(buf)));
-	EXPECT_STREQ("65536", buf);
+	expect_link_attr(_metadata, "direct.b", "hold", "always");
+	expect_link_attr(_metadata, "direct.a", "rx_budget", "65536");
 	EXPECT_EQ(0, sh(VPORTXCTL " release virtio%u", n));
 	expect_backend(_metadata, "direct.a", "stacked");
 	settle();
