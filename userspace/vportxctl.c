@@ -628,33 +628,39 @@ static bool device_direct(struct ctx *c, struct udev_device **ports,
 	return false;
 }
 
-/*
- * Detach the stacked nodes of device @index's ports, as a claim needs:
- * none if one of them is open (the claim would fail, and the others
- * would be left detached). False then.
- */
-static bool detach_device(struct ctx *c, struct udev_device **ports,
-			  long long index)
+/* Whether a stacked node of a port of device @index is open. */
+static bool device_busy(struct ctx *c, struct udev_device **ports,
+			long long index)
 {
-	struct udev_device *nodes[64] = { NULL };
-	bool idle = true;
-	size_t i, n = 0;
+	struct udev_device *node;
+	bool busy = false;
+	size_t i;
 
-	for (i = 0; ports[i] && n < 64; i++) {
+	for (i = 0; ports[i] && !busy; i++) {
 		if (port_device(ports[i]) != index)
 			continue;
-		nodes[n] = vx_node_of_port(c->udev, ports[i]);
-		if (nodes[n] && strcmp(vx_attr(nodes[n], "open"), "0"))
-			idle = false;
-		if (nodes[n])
-			n++;
+		node = vx_node_of_port(c->udev, ports[i]);
+		busy = node && strcmp(vx_attr(node, "open"), "0");
+		udev_device_unref(node);
 	}
-	for (i = 0; i < n; i++) {
-		if (idle)
-			detach_node(nodes[i]);
-		udev_device_unref(nodes[i]);
+	return busy;
+}
+
+/* Detach the stacked nodes of device @index's ports: a claim needs that. */
+static void detach_device(struct ctx *c, struct udev_device **ports,
+			  long long index)
+{
+	struct udev_device *node;
+	size_t i;
+
+	for (i = 0; ports[i]; i++) {
+		if (port_device(ports[i]) != index)
+			continue;
+		node = vx_node_of_port(c->udev, ports[i]);
+		if (node)
+			detach_node(node);
+		udev_device_unref(node);
 	}
-	return idle;
 }
 
 /* Whether virtio@index is bound to vportx's own driver. */
@@ -693,8 +699,10 @@ static int claim_by_policy(struct ctx *c, struct udev_device **ports,
 	for (tries = 0; tries < 3 && ret == -EBUSY; tries++) {
 		if (device_is_ours(index))
 			return EXIT_SUCCESS;
-		if (!detach_device(c, ports, index))
+		/* Detaching the others would leave them detached for nothing. */
+		if (device_busy(c, ports, index))
 			return fail_msg(what, "a node of it is open");
+		detach_device(c, ports, index);
 		ret = control_ioctl(VPORTX_IOC_CLAIM, &cl);
 	}
 	return ret ? fail(what, -ret) : EXIT_SUCCESS;
