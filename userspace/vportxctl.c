@@ -52,21 +52,44 @@ static int fail_msg(const char *what, const char *why)
 	return EXIT_ERROR;
 }
 
+/*
+ * The policy files, read; NULL (reported) when out of memory. Errors in
+ * lines are reported, not fatal: they only matter to the ports they match.
+ */
+static struct vportx_policy *policy_load(struct ctx *c)
+{
+	struct vportx_policy *p = vportx_policy_new();
+
+	if (!p) {
+		fail("policy", ENOMEM);
+		return NULL;
+	}
+	vportx_policy_load(p, c->root, stderr);
+	return p;
+}
+
+/* The settings @p gives the port named @name; EXIT_ERROR if broken. */
+static int policy_lookup(const struct vportx_policy *p, const char *name,
+			 struct vportx_settings *s)
+{
+	vportx_policy_lookup(p, name, s);
+	if (s->broken)
+		return fail_msg("policy", s->why);
+	return 0;
+}
+
 /* The settings policy gives the port named @name; EXIT_ERROR if broken. */
 static int policy_for(struct ctx *c, const char *name,
 		      struct vportx_settings *s)
 {
-	struct vportx_policy *p = vportx_policy_new();
+	struct vportx_policy *p = policy_load(c);
+	int ret;
 
 	if (!p)
-		return fail("policy", ENOMEM);
-	/* Errors in lines that do not match @name are reported, not fatal. */
-	vportx_policy_load(p, c->root, stderr);
-	vportx_policy_lookup(p, name, s);
+		return EXIT_ERROR;
+	ret = policy_lookup(p, name, s);
 	vportx_policy_free(p);
-	if (s->broken)
-		return fail_msg("policy", s->why);
-	return 0;
+	return ret;
 }
 
 static int control_ioctl(unsigned long cmd, void *arg)
@@ -616,16 +639,19 @@ static long long port_device(struct udev_device *port)
 static bool device_direct(struct ctx *c, struct udev_device **ports,
 			  long long index, struct vportx_settings *s)
 {
+	struct vportx_policy *p = policy_load(c);
+	bool direct = false;
 	size_t i;
 
-	for (i = 0; ports[i]; i++) {
+	for (i = 0; p && ports[i] && !direct; i++) {
 		if (port_device(ports[i]) != index ||
-		    policy_for(c, vx_port_name(ports[i]), s))
+		    policy_lookup(p, vx_port_name(ports[i]), s))
 			continue;
-		if (s->backend == VPORTX_POLICY_BACKEND_DIRECT && s->attach)
-			return true;
+		direct = s->backend == VPORTX_POLICY_BACKEND_DIRECT &&
+			 s->attach;
 	}
-	return false;
+	vportx_policy_free(p);
+	return direct;
 }
 
 /* Whether a stacked node of a port of device @index is open. */
