@@ -14,6 +14,10 @@
  * and unloading vportx, hand it back to the driver core, which finds it
  * virtio_console again.
  *
+ * A suspend freezes a claimed device only once the host has taken what
+ * its ports sent (direct_freeze()), and the restore gives it new queues
+ * and tells it again which ports are open: no byte is lost or repeated.
+ *
  * The control queues: the device's messages land in page-sized buffers
  * that the control work hands back to the device once read; our own
  * messages go in buffers of their own that the control-out interrupt
@@ -26,6 +30,7 @@
 #include <linux/vportx.h>
 
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/list.h>
 #include <linux/module.h>
 #include <linux/scatterlist.h>
@@ -92,8 +97,17 @@ static void ctrl_out_reclaim(struct direct_dev *dd)
 	unsigned int len;
 	void *msg;
 
-	while ((msg = virtqueue_get_buf(dd->ctrl_out, &len)))
+	while (dd->ctrl_out && (msg = virtqueue_get_buf(dd->ctrl_out, &len)))
 		kfree(msg);
+}
+
+/* From DRIVER_OK until a freeze or the end, our messages go to @vq. */
+static void ctrl_out_set(struct direct_dev *dd, struct virtqueue *vq)
+{
+	spin_lock_irq(&dd->ctrl_out_lock);
+	ctrl_out_reclaim(dd);
+	dd->ctrl_out = vq;
+	spin_unlock_irq(&dd->ctrl_out_lock);
 }
 
 static void ctrl_out_done(struct virtqueue *vq)
@@ -114,7 +128,9 @@ void *vportx_direct_ctrl_alloc(void)
 /*
  * Send @event with @value about port @id in @msg, from
  * vportx_direct_ctrl_alloc(), which is the device's now: the interrupt
- * frees it once the device has taken it. Any context.
+ * frees it once the device has taken it. Any context. A frozen device
+ * gets nothing: the reset made it forget every port's state, which
+ * direct_restore() tells it again.
  */
 int vportx_direct_ctrl_send(struct direct_dev *dd, u32 id, u16 event,
 			    u16 value, void *buf)
@@ -131,12 +147,15 @@ int vportx_direct_ctrl_send(struct direct_dev *dd, u32 id, u16 event,
 	sg_init_one(&sg, msg, sizeof(*msg));
 	spin_lock_irqsave(&dd->ctrl_out_lock, flags);
 	ctrl_out_reclaim(dd);
-	ret = virtqueue_add_outbuf(dd->ctrl_out, &sg, 1, msg, GFP_ATOMIC);
+	ret = -ESHUTDOWN;
+	if (dd->ctrl_out)
+		ret = virtqueue_add_outbuf(dd->ctrl_out, &sg, 1, msg,
+					   GFP_ATOMIC);
 	if (!ret)
 		virtqueue_kick(dd->ctrl_out);
 	spin_unlock_irqrestore(&dd->ctrl_out_lock, flags);
 	/* EIO: the queue is broken, the device being stopped (direct_stop). */
-	if (ret && ret != -EIO)
+	if (ret && ret != -EIO && ret != -ESHUTDOWN)
 		dev_warn_ratelimited(&vdev->dev,
 				     "control message %u for port %u not sent: %d\n",
 				     event, id, ret);
@@ -195,6 +214,18 @@ static void port_set(struct direct_dev *dd, u32 id,
 	spin_lock_irq(&dd->ports_lock);
 	dd->ports[id] = port;
 	spin_unlock_irq(&dd->ports_lock);
+}
+
+/* @fn on every port of the device. Under its lock. */
+static void ports_each(struct direct_dev *dd,
+		       void (*fn)(struct vportx_dport *port))
+{
+	u32 id;
+
+	lockdep_assert_held(&dd->lock);
+	for (id = 0; id < dd->max_ports; id++)
+		if (port_get(dd, id))
+			fn(port_get(dd, id));
 }
 
 /* PORT_ADD: answer PORT_READY, 1 if we keep the port, 0 if we cannot. */
@@ -341,20 +372,31 @@ static void ctrl_handle(struct direct_dev *dd, const void *buf,
 	}
 }
 
+/* The device's messages; their buffers go back to it if @repost. */
+static void ctrl_read(struct direct_dev *dd, bool repost)
+{
+	unsigned int len;
+	void *buf;
+
+	lockdep_assert_held(&dd->lock);
+	while ((buf = virtqueue_get_buf(dd->ctrl_in, &len))) {
+		ctrl_handle(dd, buf, min_t(unsigned int, len,
+					   DIRECT_CTRL_BUF));
+		if (!repost || ctrl_in_post(dd, buf))
+			kfree(buf);
+	}
+}
+
 static void ctrl_work(struct work_struct *work)
 {
 	struct direct_dev *dd = container_of(work, struct direct_dev,
 					     ctrl_work);
-	unsigned int len;
-	void *buf;
 
 	mutex_lock(&dd->lock);
-	while ((buf = virtqueue_get_buf(dd->ctrl_in, &len))) {
-		ctrl_handle(dd, buf, min_t(unsigned int, len,
-					   DIRECT_CTRL_BUF));
-		if (ctrl_in_post(dd, buf))
-			kfree(buf);
-	}
+	/* Frozen: the queue may be gone; the restore kicks it anew. */
+	if (dd->frozen)
+		goto out;
+	ctrl_read(dd, true);
 	virtqueue_kick(dd->ctrl_in);
 	/*
 	 * After the batch: the device answers PORT_READY with the port's
@@ -362,6 +404,7 @@ static void ctrl_work(struct work_struct *work)
 	 * both, and has its name in its add uevent.
 	 */
 	ports_attach(dd);
+out:
 	mutex_unlock(&dd->lock);
 }
 
@@ -425,25 +468,37 @@ static int direct_find_vqs(struct direct_dev *dd)
 	names[VQ_CTRL_IN] = "control-i";
 	names[VQ_CTRL_OUT] = "control-o";
 	ret = vportx_find_vqs(dd->vdev, nvqs, dd->vqs, callbacks, names);
-	if (ret)
-		goto out;
-	dd->ctrl_in = dd->vqs[VQ_CTRL_IN];
-	dd->ctrl_out = dd->vqs[VQ_CTRL_OUT];
+	if (!ret)
+		dd->ctrl_in = dd->vqs[VQ_CTRL_IN];
 out:
+	if (ret) {
+		kfree(dd->vqs);
+		dd->vqs = NULL;
+	}
 	kfree(names);
 	kfree(callbacks);
 	return ret;
 }
 
-/* The control queues' buffers; the ports' go with the ports. */
-static void direct_free_bufs(struct direct_dev *dd)
+/*
+ * The queues go, with the control queues' buffers; the ports' buffers
+ * went with the ports. Nothing to do if a freeze took them already.
+ */
+static void direct_del_vqs(struct direct_dev *dd)
 {
 	void *buf;
 
+	if (!dd->vqs)
+		return;
+	ctrl_out_set(dd, NULL);
 	while ((buf = virtqueue_detach_unused_buf(dd->ctrl_in)))
 		kfree(buf);
-	while ((buf = virtqueue_detach_unused_buf(dd->ctrl_out)))
+	while ((buf = virtqueue_detach_unused_buf(dd->vqs[VQ_CTRL_OUT])))
 		kfree(buf);
+	dd->vdev->config->del_vqs(dd->vdev);
+	kfree(dd->vqs);
+	dd->vqs = NULL;
+	dd->ctrl_in = NULL;
 }
 
 /*
@@ -461,9 +516,7 @@ static void direct_stop(struct direct_dev *dd)
 
 	/* Keep what arrived for the readers: a broken queue hides it. */
 	mutex_lock(&dd->lock);
-	for (id = 0; id < dd->max_ports; id++)
-		if (port_get(dd, id))
-			vportx_dport_gone(port_get(dd, id));
+	ports_each(dd, vportx_dport_gone);
 	mutex_unlock(&dd->lock);
 	virtio_break_device(vdev);
 	virtio_reset_device(vdev);
@@ -473,8 +526,7 @@ static void direct_stop(struct direct_dev *dd)
 		if (port_get(dd, id))
 			port_remove(dd, id, true);
 	mutex_unlock(&dd->lock);
-	direct_free_bufs(dd);
-	vdev->config->del_vqs(vdev);
+	direct_del_vqs(dd);
 }
 
 static int ports_show(struct seq_file *m, void *v)
@@ -519,11 +571,183 @@ static struct direct_dev *direct_alloc(struct virtio_device *vdev)
 	return dd;
 }
 
-/* Its ports went with direct_stop(). */
+/* Its ports and queues went with direct_stop(). */
 static void direct_free(struct direct_dev *dd)
 {
-	kfree(dd->vqs);
 	kvfree(dd);
+}
+
+/*
+ * DRIVER_OK, and DEVICE_READY, which the device answers with a PORT_ADD
+ * for each port. The control work may run from now on: a host came or
+ * went. A restored device's ports go on first (vportx_dport_resume()),
+ * so the work finds every port with its queues.
+ */
+static int direct_ready(struct direct_dev *dd)
+{
+	virtio_device_ready(dd->vdev);
+	ctrl_out_set(dd, dd->vqs[VQ_CTRL_OUT]);
+	mutex_lock(&dd->lock);
+	ports_each(dd, vportx_dport_resume);
+	dd->frozen = false;
+	virtqueue_kick(dd->ctrl_in);
+	mutex_unlock(&dd->lock);
+	return ctrl_send(dd, VIRTIO_CONSOLE_BAD_ID,
+			 VIRTIO_CONSOLE_DEVICE_READY, 1);
+}
+
+#ifdef CONFIG_PM_SLEEP
+/* How long a freeze waits for the host to take what the ports sent. */
+#define DIRECT_DRAIN_MS 2000
+#define DIRECT_DRAIN_POLL_MS 5
+/* The longest suspend debugfs does (suspend_write()). */
+#define DIRECT_SUSPEND_MAX_MS 10000
+
+static DEFINE_MUTEX(suspend_lock);
+
+/*
+ * Wait until the device has used every TX element. A reset drops the
+ * element the device is in the middle of (QEMU writes one to the host in
+ * pieces when the host is slow), and sending it again would repeat its
+ * start: so the freeze waits, and fails with EBUSY if the host does not
+ * take them in time. Under the device's lock, the ports paused.
+ */
+static int ports_drain(struct direct_dev *dd)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(DIRECT_DRAIN_MS);
+	struct vportx_dport *port;
+	u32 id;
+
+	for (id = 0; id < dd->max_ports; id++) {
+		port = port_get(dd, id);
+		while (port && !vportx_dport_drained(port)) {
+			if (time_after(jiffies, end)) {
+				dev_warn(&dd->vdev->dev,
+					 "port %u: the host did not take what it was sent within %u ms: no suspend\n",
+					 id, DIRECT_DRAIN_MS);
+				return -EBUSY;
+			}
+			msleep(DIRECT_DRAIN_POLL_MS);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Suspend: the ports stop giving the device buffers, and once it has sent
+ * what they gave it, it is reset and its queues go. What it filled stays
+ * for the readers, and its messages are read first (a host that left just
+ * before is seen); the writers' bytes wait in their queues.
+ */
+static int direct_freeze(struct virtio_device *vdev)
+{
+	struct direct_dev *dd = vdev->priv;
+	int ret;
+
+	mutex_lock(&dd->lock);
+	ports_each(dd, vportx_dport_pause);
+	ret = ports_drain(dd);
+	if (ret) {
+		ports_each(dd, vportx_dport_resume);
+		mutex_unlock(&dd->lock);
+		return ret;
+	}
+	mutex_unlock(&dd->lock);
+	virtio_reset_device(vdev);
+	/* The answers to what is read below would go to a reset device. */
+	ctrl_out_set(dd, NULL);
+	mutex_lock(&dd->lock);
+	dd->frozen = true;
+	ctrl_read(dd, false);
+	ports_each(dd, vportx_dport_freeze);
+	mutex_unlock(&dd->lock);
+	cancel_work_sync(&dd->ctrl_work);
+	direct_del_vqs(dd);
+	return 0;
+}
+
+/*
+ * Resume: queues anew, every port going on where it stopped (buffers
+ * posted, PORT_OPEN if it is open, its writers' bytes pushed), then
+ * DEVICE_READY: the device tells every port's name and host again. A
+ * device that cannot be restored loses its ports: their nodes say ENODEV.
+ */
+static int direct_restore(struct virtio_device *vdev)
+{
+	struct direct_dev *dd = vdev->priv;
+	int ret;
+
+	ret = direct_find_vqs(dd);
+	if (ret)
+		goto err_ports;
+	ret = ctrl_in_fill(dd);
+	if (ret)
+		goto err_del_vqs;
+	return direct_ready(dd);
+
+err_del_vqs:
+	direct_del_vqs(dd);
+err_ports:
+	mutex_lock(&dd->lock);
+	ports_each(dd, vportx_dport_gone);
+	mutex_unlock(&dd->lock);
+	dev_err(&vdev->dev, "not restored: %d\n", ret);
+	return ret;
+}
+
+/*
+ * For the tests: writing N to vportx/virtioM-suspend suspends virtioM for
+ * N ms the way a system suspend does (freeze, restore) while the rest of
+ * the system runs on. The write fails as the freeze or restore failed.
+ */
+static ssize_t suspend_write(struct file *file, const char __user *ubuf,
+			     size_t len, loff_t *ppos)
+{
+	struct direct_dev *dd = file->private_data;
+	unsigned int ms;
+	int ret;
+
+	ret = kstrtouint_from_user(ubuf, len, 0, &ms);
+	if (ret)
+		return ret;
+	if (ms > DIRECT_SUSPEND_MAX_MS)
+		return -ERANGE;
+	mutex_lock(&suspend_lock);
+	ret = virtio_device_freeze(dd->vdev);
+	if (!ret) {
+		msleep(ms);
+		ret = virtio_device_restore(dd->vdev);
+	}
+	mutex_unlock(&suspend_lock);
+	return ret ?: len;
+}
+
+static const struct file_operations suspend_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = suspend_write,
+	.llseek = noop_llseek,
+};
+
+static void suspend_debugfs_add(struct direct_dev *dd)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "%s-suspend", dev_name(&dd->vdev->dev));
+	dd->debugfs_suspend = debugfs_create_file(name, 0200, direct_debugfs,
+						  dd, &suspend_fops);
+}
+#else
+static void suspend_debugfs_add(struct direct_dev *dd)
+{
+}
+#endif
+
+static void direct_debugfs_add(struct direct_dev *dd)
+{
+	dd->debugfs = debugfs_create_file(dev_name(&dd->vdev->dev), 0400,
+					  direct_debugfs, dd, &ports_fops);
+	suspend_debugfs_add(dd);
 }
 
 static int direct_probe(struct virtio_device *vdev)
@@ -549,17 +773,10 @@ static int direct_probe(struct virtio_device *vdev)
 	ret = ctrl_in_fill(dd);
 	if (ret)
 		goto err_stop;
-	virtio_device_ready(vdev);
-	/* The control work may be running already: a host came or went. */
-	mutex_lock(&dd->lock);
-	virtqueue_kick(dd->ctrl_in);
-	mutex_unlock(&dd->lock);
-	ret = ctrl_send(dd, VIRTIO_CONSOLE_BAD_ID,
-			VIRTIO_CONSOLE_DEVICE_READY, 1);
+	ret = direct_ready(dd);
 	if (ret)
 		goto err_stop;
-	dd->debugfs = debugfs_create_file(dev_name(&vdev->dev), 0400,
-					  direct_debugfs, dd, &ports_fops);
+	direct_debugfs_add(dd);
 	dev_info(&vdev->dev, "driven by vportx, up to %u ports\n",
 		 dd->max_ports);
 	return 0;
@@ -576,6 +793,8 @@ static void direct_remove(struct virtio_device *vdev)
 {
 	struct direct_dev *dd = vdev->priv;
 
+	/* Waits for a suspend written to debugfs: none runs after it. */
+	debugfs_remove(dd->debugfs_suspend);
 	debugfs_remove(dd->debugfs);
 	direct_stop(dd);
 	direct_free(dd);
@@ -603,6 +822,10 @@ static struct virtio_driver direct_driver = {
 	.feature_table_size = ARRAY_SIZE(direct_features),
 	.probe = direct_probe,
 	.remove = direct_remove,
+#ifdef CONFIG_PM_SLEEP
+	.freeze = direct_freeze,
+	.restore = direct_restore,
+#endif
 };
 
 /* virtioN, with a reference, if it is a console device. */

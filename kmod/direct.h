@@ -37,8 +37,9 @@ struct vportx_dport {
 	 */
 	spinlock_t lock;
 	bool gone;		/* removed, or its device went away */
+	bool paused;		/* its device freezing: no buffers to it */
 	struct direct_dev *dd;
-	struct virtqueue *in_vq;
+	struct virtqueue *in_vq;	/* both NULL while the device is frozen */
 	struct virtqueue *out_vq;
 	struct vportx_node *node;	/* from start to destroy */
 	bool guest_open;	/* we told the device the port is open */
@@ -74,14 +75,17 @@ struct direct_dev {
 	u32 max_ports;
 	struct virtqueue **vqs;	/* every queue, by index */
 	struct virtqueue *ctrl_in;
+	/* NULL before DRIVER_OK and while frozen: messages are dropped. */
 	struct virtqueue *ctrl_out;
 	spinlock_t ctrl_out_lock;	/* senders against the interrupt */
 	struct work_struct ctrl_work;	/* reads the device's messages */
 	struct mutex lock;	/* the ports, and ctrl_in once DRIVER_OK */
+	bool frozen;		/* reset, no queues: the control work waits */
 	/* The table below against the interrupts; changed under both. */
 	spinlock_t ports_lock;
 	struct vportx_params params;	/* for every port's node */
 	struct dentry *debugfs;
+	struct dentry *debugfs_suspend;
 	struct vportx_dport *ports[];	/* by id; NULL if free */
 };
 
@@ -99,5 +103,9 @@ void vportx_dport_gone(struct vportx_dport *port);
 void vportx_dport_free_bufs(struct vportx_dport *port);
 void vportx_dport_in_done(struct vportx_dport *port);
 void vportx_dport_out_done(struct vportx_dport *port);
+void vportx_dport_pause(struct vportx_dport *port);
+bool vportx_dport_drained(struct vportx_dport *port);
+void vportx_dport_freeze(struct vportx_dport *port);
+void vportx_dport_resume(struct vportx_dport *port);
 
 #endif /* _VPORTX_DIRECT_H */

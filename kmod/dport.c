@@ -23,6 +23,10 @@
  * open, or from the node's creation with hold=always. What arrived and
  * was not read stays for the next opener: nothing is discarded at close.
  *
+ * While the device is frozen (suspend) the port is paused: no buffer goes
+ * to the device, the queues are gone, readers read what came before and
+ * writers' bytes wait in the TX queue until the restore resumes the port.
+ *
  * Locking: the port's lock, taken in the queues' interrupts, guards the
  * queues and the buffer lists; the node's rx_lock makes one reader at a
  * time the owner of rx_page. The TX queue's lock is never taken under
@@ -45,10 +49,24 @@
 /* Elements of one port in the device's hands: 4 MiB of 64 KiB chunks. */
 #define DPORT_TX_INFLIGHT 64
 
+/* Port 0's queues come first, the others' after the control queues. */
+static void port_find_queues(struct vportx_dport *port)
+{
+	unsigned int vq = port->id ? 2 * (port->id + 1) : 0;
+
+	port->in_vq = port->dd->vqs[vq];
+	port->out_vq = port->dd->vqs[vq + 1];
+}
+
+/* The queues are the port's to use: it is there, its device not frozen. */
+static bool port_queues(struct vportx_dport *port)
+{
+	return !port->gone && port->in_vq;
+}
+
 struct vportx_dport *vportx_dport_alloc(struct direct_dev *dd, u32 id)
 {
 	struct vportx_dport *port = kzalloc(sizeof(*port), GFP_KERNEL);
-	unsigned int vq = id ? 2 * (id + 1) : 0;
 
 	if (!port)
 		return NULL;
@@ -56,8 +74,7 @@ struct vportx_dport *vportx_dport_alloc(struct direct_dev *dd, u32 id)
 	port->id = id;
 	spin_lock_init(&port->lock);
 	port->dd = dd;
-	port->in_vq = dd->vqs[vq];
-	port->out_vq = dd->vqs[vq + 1];
+	port_find_queues(port);
 	INIT_LIST_HEAD(&port->rx_ready);
 	INIT_LIST_HEAD(&port->rx_lent);
 	/* Nothing read yet: the first data is news to an O_ASYNC reader. */
@@ -91,24 +108,46 @@ void vportx_dport_put(struct vportx_dport *port)
 	kref_put(&port->ref, dport_free);
 }
 
-/* Send a control message about the port, unless it is gone. */
-static int port_ctrl(struct vportx_dport *port, u16 event, u16 value)
+/*
+ * Tell the device the port is open (or not), unless it is gone. Under the
+ * port's lock with guest_open, so a restore (port_reopen()) sends either
+ * what came before or nothing.
+ */
+static int port_set_open(struct vportx_dport *port, bool open)
 {
 	void *msg = vportx_direct_ctrl_alloc();
-	unsigned long flags;
 	int ret = -ENODEV;
 
 	if (!msg)
 		return -ENOMEM;
-	spin_lock_irqsave(&port->lock, flags);
+	spin_lock_irq(&port->lock);
 	if (!port->gone) {
-		ret = vportx_direct_ctrl_send(port->dd, port->id, event, value,
+		port->guest_open = open;
+		ret = vportx_direct_ctrl_send(port->dd, port->id,
+					      VIRTIO_CONSOLE_PORT_OPEN, open,
 					      msg);
 		msg = NULL;
 	}
-	spin_unlock_irqrestore(&port->lock, flags);
+	spin_unlock_irq(&port->lock);
 	kfree(msg);
 	return ret;
+}
+
+/* A reset device thinks every port closed: say again which are open. */
+static void port_reopen(struct vportx_dport *port)
+{
+	void *msg = vportx_direct_ctrl_alloc();
+
+	if (!msg)
+		return;
+	spin_lock_irq(&port->lock);
+	if (!port->gone && port->guest_open) {
+		vportx_direct_ctrl_send(port->dd, port->id,
+					VIRTIO_CONSOLE_PORT_OPEN, 1, msg);
+		msg = NULL;
+	}
+	spin_unlock_irq(&port->lock);
+	kfree(msg);
 }
 
 /* Give the device @page to fill. Under the port's lock. */
@@ -129,14 +168,15 @@ static int rx_post(struct vportx_dport *port, struct page *page)
 
 static bool rx_below_budget(struct vportx_dport *port)
 {
-	return !port->gone && port->rx_posted + port->rx_held < port->rx_budget;
+	return !port->gone && !port->paused &&
+	       port->rx_posted + port->rx_held < port->rx_budget;
 }
 
 /* Tell the device about the buffers posted since the last kick. */
 static void rx_kick(struct vportx_dport *port)
 {
 	spin_lock_irq(&port->lock);
-	if (port->rx_kick_due && !port->gone)
+	if (port->rx_kick_due && port_queues(port))
 		virtqueue_kick(port->in_vq);
 	port->rx_kick_due = false;
 	spin_unlock_irq(&port->lock);
@@ -222,14 +262,14 @@ static void rx_fill(struct vportx_dport *port)
 
 /*
  * Move the buffers the device filled to rx_ready. Under the lock; once the
- * port is gone its queue is not ours to look at.
+ * port is gone, or its device frozen, its queue is not ours to look at.
  */
 static void rx_collect(struct vportx_dport *port)
 {
 	unsigned int len;
 	struct page *page;
 
-	if (port->gone)
+	if (!port_queues(port))
 		return;
 	while ((page = virtqueue_get_buf(port->in_vq, &len))) {
 		port->rx_posted--;
@@ -486,15 +526,22 @@ static int tx_add(struct vportx_dport *port, struct page *page, size_t off,
 	return 0;
 }
 
-/* tx_add() for a port that may be gone (ENODEV), room made first. */
+/*
+ * tx_add() for a port that may be gone (ENODEV) or paused (EAGAIN, and a
+ * kick once it resumes), room made first.
+ */
 static int tx_give(struct vportx_dport *port, struct page *page, size_t off,
 		   size_t len)
 {
 	int ret = -ENODEV;
 
 	spin_lock_irq(&port->lock);
-	if (port->gone) {
+	if (port->gone || port->paused) {
 		put_page(page);
+		if (!port->gone) {
+			port->tx_full = true;
+			ret = -EAGAIN;
+		}
 	} else {
 		tx_reclaim(port);
 		ret = tx_add(port, page, off, len);
@@ -507,7 +554,7 @@ static int tx_give(struct vportx_dport *port, struct page *page, size_t off,
 static void tx_notify(struct vportx_dport *port)
 {
 	spin_lock_irq(&port->lock);
-	if (!port->gone)
+	if (port_queues(port))
 		virtqueue_kick(port->out_vq);
 	spin_unlock_irq(&port->lock);
 }
@@ -560,7 +607,7 @@ static bool tx_room(struct vportx_dport *port)
 
 	spin_lock_irq(&port->lock);
 	room = port->gone;
-	if (!room) {
+	if (!room && !port->paused) {
 		tx_reclaim(port);
 		room = port->tx_inflight < DPORT_TX_INFLIGHT &&
 		       port->out_vq->num_free;
@@ -617,7 +664,7 @@ void vportx_dport_out_done(struct vportx_dport *port)
 	unsigned long flags;
 
 	spin_lock_irqsave(&port->lock, flags);
-	if (!port->gone)
+	if (port_queues(port))
 		tx_reclaim(port);
 	spin_unlock_irqrestore(&port->lock, flags);
 }
@@ -625,24 +672,10 @@ void vportx_dport_out_done(struct vportx_dport *port)
 /* Open for the host: buffers to fill, and PORT_OPEN. */
 static int port_open(struct vportx_dport *port)
 {
-	int ret;
-
-	spin_lock_irq(&port->lock);
-	ret = port->gone ? -ENODEV : 0;
-	port->guest_open = !ret;
-	spin_unlock_irq(&port->lock);
-	if (ret)
-		return ret;
+	if (READ_ONCE(port->gone))
+		return -ENODEV;
 	rx_fill(port);
-	return port_ctrl(port, VIRTIO_CONSOLE_PORT_OPEN, 1);
-}
-
-static void port_close(struct vportx_dport *port)
-{
-	spin_lock_irq(&port->lock);
-	port->guest_open = false;
-	spin_unlock_irq(&port->lock);
-	port_ctrl(port, VIRTIO_CONSOLE_PORT_OPEN, 0);
+	return port_set_open(port, true);
 }
 
 /* Before anyone can find the node: the interrupts may now reach it. */
@@ -670,7 +703,7 @@ static int dport_open(struct vportx_node *node)
 static void dport_release(struct vportx_node *node)
 {
 	if (node->params.hold == VPORTX_HOLD_OPEN)
-		port_close(node->backend);
+		port_set_open(node->backend, false);
 }
 
 /* EPOLLIN with data or at end of file; EPOLLHUP without a host. */
@@ -704,7 +737,7 @@ static void dport_destroy(struct vportx_node *node)
 	open = port->guest_open;
 	spin_unlock_irq(&port->lock);
 	if (open)
-		port_close(port);
+		port_set_open(port, false);
 	vportx_dport_put(port);
 }
 
@@ -772,12 +805,14 @@ void vportx_dport_gone(struct vportx_dport *port)
 		vportx_node_port_state(node, 0, true);
 }
 
-/* After vportx_dport_gone(): the buffers still in the queues. */
+/* After vportx_dport_gone(), or a reset: the buffers still in the queues. */
 void vportx_dport_free_bufs(struct vportx_dport *port)
 {
 	struct page *page;
 
 	spin_lock_irq(&port->lock);
+	if (!port->in_vq)
+		goto out;	/* frozen: they went then */
 	tx_reclaim(port);
 	while ((page = virtqueue_detach_unused_buf(port->out_vq)))
 		put_page(page);
@@ -785,5 +820,77 @@ void vportx_dport_free_bufs(struct vportx_dport *port)
 		put_page(page);
 	port->tx_inflight = 0;
 	port->rx_posted = 0;
+out:
 	spin_unlock_irq(&port->lock);
+}
+
+/*
+ * Freezing: give the device no more buffers, so what it has of the port's
+ * TX can drain. Under the device's lock.
+ */
+void vportx_dport_pause(struct vportx_dport *port)
+{
+	spin_lock_irq(&port->lock);
+	port->paused = true;
+	spin_unlock_irq(&port->lock);
+}
+
+/* The device has used every TX element the port gave it. */
+bool vportx_dport_drained(struct vportx_dport *port)
+{
+	bool drained;
+
+	spin_lock_irq(&port->lock);
+	if (port_queues(port))
+		tx_reclaim(port);
+	drained = !port->tx_inflight;
+	spin_unlock_irq(&port->lock);
+	return drained;
+}
+
+/*
+ * The paused port's device was reset and its queues go: keep what the
+ * device filled for the reader, take back the rest. Under the device's
+ * lock.
+ */
+void vportx_dport_freeze(struct vportx_dport *port)
+{
+	spin_lock_irq(&port->lock);
+	rx_collect(port);
+	spin_unlock_irq(&port->lock);
+	vportx_dport_free_bufs(port);
+	spin_lock_irq(&port->lock);
+	port->in_vq = NULL;
+	port->out_vq = NULL;
+	spin_unlock_irq(&port->lock);
+}
+
+/*
+ * The port's device has its queues again (a restore), or kept them (a
+ * freeze refused): post buffers, push what the writers queued meanwhile,
+ * wake the waiters, and tell a reset device the port is open. Under the
+ * device's lock.
+ */
+void vportx_dport_resume(struct vportx_dport *port)
+{
+	bool reset, fill;
+
+	spin_lock_irq(&port->lock);
+	reset = !port->in_vq;
+	if (reset)
+		port_find_queues(port);
+	port->paused = false;
+	fill = port->guest_open && !port->gone;
+	if (port->node) {
+		wake_up_interruptible(&port->node->wq);
+		if (port->tx_full) {
+			port->tx_full = false;
+			vportx_tx_kick(port->node);
+		}
+	}
+	spin_unlock_irq(&port->lock);
+	if (fill)
+		rx_fill(port);
+	if (reset)
+		port_reopen(port);
 }

@@ -6,7 +6,8 @@
  * bulk, vmsplice and sendfile into it in bulk, data kept
  * across a close and while the reader stops (the host is held back, not
  * dropped), end of file, the node's sysfs and INFO, and what happens to
- * an open node when its device is released or its port unplugged. Each
+ * an open node when its device is released or its port unplugged, and the
+ * device suspended mid-transfer, or refusing to while its host stalls. Each
  * test claims the rig's third device (direct.a, direct.b) and releases it.
  */
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/vportx.h>
@@ -32,6 +34,8 @@
 #define CTL_PATH "/dev/" VPORTX_CONTROL_NAME
 #define HOST_WAIT_MS 10000
 #define MIB (1 << 20)
+/* debugfs: writing N suspends the device N ms (freeze, then restore). */
+#define SUSPEND_FMT "/sys/kernel/debug/vportx/virtio%u-suspend"
 
 FIXTURE(dnode) {
 	int ctl;
@@ -80,6 +84,37 @@ FIXTURE_TEARDOWN(dnode)
 	close(self->ctl);
 	rig_ctl_ok("reset direct.a");
 	rig_ctl_ok("connect direct.a");
+}
+
+/* Suspend virtio@index for @ms ms, as a system suspend would: 0 or -errno. */
+static int suspend_device(unsigned int index, unsigned int ms)
+{
+	char path[64], val[16];
+	int fd, len, ret = 0;
+
+	snprintf(path, sizeof(path), SUSPEND_FMT, index);
+	len = snprintf(val, sizeof(val), "%u", ms);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* The FNV-1a 64 of @n bytes of pattern @seed. */
+static uint64_t pattern_hash(uint64_t seed, size_t n)
+{
+	char *buf = malloc(n);
+	uint64_t hash;
+
+	if (!buf)
+		return 0;
+	pattern_fill(buf, n, seed, 0);
+	hash = fnv64_update(FNV64_INIT, buf, n);
+	free(buf);
+	return hash;
 }
 
 /* Small writes, each its own message, arrive whole and in order. */
@@ -355,6 +390,99 @@ TEST_F(dnode, unplug_open_node)
 	/* The other port never noticed. */
 	rig_to_host(_metadata, self->fd, "direct.a", variant->seed + 11, MIB,
 		    4096);
+}
+
+/*
+ * The device suspended (frozen, reset, restored) 16 times while the host
+ * sends 16 MiB to direct.a, read a MiB between suspends, and a child
+ * writes 16 MiB to direct.b in 4 KiB writes: every byte arrives once, in
+ * order, both ways.
+ */
+TEST_F_TIMEOUT(dnode, suspend_mid_transfer, 300)
+{
+	size_t n = 16 * MIB, got = 0, want;
+	uint64_t seed = variant->seed + 13, hash = FNV64_INIT;
+	char *buf = malloc(65536);
+	struct vportx_attach b;
+	int fd_b, status, i = 0;
+	ssize_t ret;
+	pid_t writer;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, rig_ctl_ok("reset direct.b"));
+	ASSERT_EQ(0, vportx_find_direct(self->ctl, self->index, 2, &b));
+	fd_b = vportx_open_node_host(&b, HOST_WAIT_MS);
+	ASSERT_LE(0, fd_b) TH_LOG("direct.b: %s", strerror(-fd_b));
+	ASSERT_EQ(0, rig_ctl_ok("source direct.a %zu %" PRIu64, n, seed));
+	ASSERT_EQ(0, rig_ctl_ok("sink direct.b %zu %" PRIu64, n, seed + 1));
+	writer = fork();
+	ASSERT_LE(0, writer);
+	if (!writer)
+		_exit(rig_send(fd_b, seed + 1, n, 4096, NULL) == (ssize_t)n ?
+		      0 : 1);
+	while (got < n) {
+		want = got + MIB < n ? got + MIB : n;
+		while (got < want) {
+			ret = read(self->fd, buf, want - got < 65536 ?
+				   want - got : 65536);
+			ASSERT_LT(0, ret) TH_LOG("read: %s", strerror(errno));
+			hash = fnv64_update(hash, buf, ret);
+			got += ret;
+		}
+		ret = suspend_device(self->index, 20);
+		ASSERT_EQ(0, ret) TH_LOG("suspend %d: %s", i, strerror(-ret));
+		i++;
+	}
+	EXPECT_EQ(pattern_hash(seed, n), hash);
+	ASSERT_EQ(writer, waitpid(writer, &status, 0));
+	EXPECT_EQ(0, status);
+	rig_sink_check(_metadata, "direct.b", n, pattern_hash(seed + 1, n));
+	EXPECT_EQ((long long)n, vportx_node_counter(&b, "tx_bytes"));
+	close(fd_b);
+	free(buf);
+}
+
+/*
+ * A host that does not take what direct.b sent keeps the device from
+ * suspending: EBUSY, and nothing is lost once the host reads. Then the
+ * device suspends.
+ */
+TEST_F_TIMEOUT(dnode, suspend_refused_while_host_stalls, 120)
+{
+	uint64_t seed = variant->seed + 14;
+	size_t total = 0, cap = 64 * MIB;
+	char *buf = malloc(4096);
+	struct vportx_attach b;
+	ssize_t ret;
+	int fd_b;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, rig_ctl_ok("reset direct.b"));
+	ASSERT_EQ(0, vportx_find_direct(self->ctl, self->index, 2, &b));
+	fd_b = vportx_open_node_host(&b, HOST_WAIT_MS);
+	ASSERT_LE(0, fd_b) TH_LOG("direct.b: %s", strerror(-fd_b));
+	/* No job on direct.b: the peer leaves its bytes in the socket. */
+	ASSERT_EQ(0, fcntl(fd_b, F_SETFL, O_NONBLOCK));
+	for (;;) {
+		pattern_fill(buf, 4096, seed, total);
+		ret = write(fd_b, buf, 4096);
+		if (ret < 0 && errno == EAGAIN)
+			break;
+		ASSERT_LT(0, ret) TH_LOG("write: %s", strerror(errno));
+		total += ret;
+		ASSERT_GT(cap, total) TH_LOG("the port never filled");
+	}
+	EXPECT_EQ(-EBUSY, suspend_device(self->index, 20));
+	ASSERT_EQ(0, rig_ctl_ok("sink direct.b %zu %" PRIu64, total, seed));
+	rig_sink_check(_metadata, "direct.b", total,
+		       pattern_hash(seed, total));
+	EXPECT_EQ(0, suspend_device(self->index, 20));
+	/* Both ports still carry data after the suspend. */
+	rig_to_host(_metadata, self->fd, "direct.a", seed + 1, MIB, 4096);
+	ASSERT_EQ(0, fcntl(fd_b, F_SETFL, 0));
+	rig_to_host(_metadata, fd_b, "direct.b", seed + 2, MIB, 4096);
+	close(fd_b);
+	free(buf);
 }
 
 TEST_HARNESS_MAIN
