@@ -51,6 +51,7 @@ struct vportx_dport {
 	bool rx_armed;		/* all read: SIGIO at the next data */
 	bool rx_kick_due;	/* buffers posted since the last kick */
 	unsigned int rx_budget;	/* buffers, posted and held together */
+	unsigned int rx_ring;	/* the receive queue's size, in buffers */
 	/*
 	 * Pages given to a pipe, with a reference of ours: once the pipe is
 	 * done with one (ours is the only reference left) it is posted

@@ -56,6 +56,7 @@ static void port_find_queues(struct vportx_dport *port)
 
 	port->in_vq = port->dd->vqs[vq];
 	port->out_vq = port->dd->vqs[vq + 1];
+	port->rx_ring = virtqueue_get_vring_size(port->in_vq);
 }
 
 /* The queues are the port's to use: it is there, its device not frozen. */
@@ -678,6 +679,55 @@ static int port_open(struct vportx_dport *port)
 	return port_set_open(port, true);
 }
 
+/* A budget of @bytes, in buffers, within the queue. Under the lock. */
+static void rx_budget_set(struct vportx_dport *port, u32 bytes)
+{
+	port->rx_budget = min_t(unsigned int, bytes >> PAGE_SHIFT,
+				port->rx_ring);
+}
+
+/*
+ * A larger budget posts buffers at once; a smaller one takes effect as the
+ * reader returns the buffers posted before it: a posted buffer cannot be
+ * taken back from a running queue.
+ */
+static void dport_set_rx_budget(struct vportx_node *node, u32 bytes)
+{
+	struct vportx_dport *port = node->backend;
+	bool fill;
+
+	spin_lock_irq(&port->lock);
+	rx_budget_set(port, bytes);
+	fill = port->guest_open;
+	spin_unlock_irq(&port->lock);
+	if (fill)
+		rx_fill(port);
+}
+
+/*
+ * What the device filled and the reader has not taken: the buffers on
+ * rx_ready, and the rest of the reader's own (read without its lock: a
+ * figure for sysfs, not for the data path).
+ */
+static size_t dport_rx_queued(struct vportx_node *node)
+{
+	struct vportx_dport *port = node->backend;
+	unsigned int len, off;
+	struct page *page;
+	size_t n = 0;
+
+	spin_lock_irq(&port->lock);
+	rx_collect(port);
+	list_for_each_entry(page, &port->rx_ready, lru)
+		n += page_private(page);
+	spin_unlock_irq(&port->lock);
+	len = READ_ONCE(port->rx_len);
+	off = READ_ONCE(port->rx_off);
+	if (READ_ONCE(port->rx_page) && off < len)
+		n += len - off;
+	return n;
+}
+
 /* Before anyone can find the node: the interrupts may now reach it. */
 static void dport_start(struct vportx_node *node)
 {
@@ -685,9 +735,7 @@ static void dport_start(struct vportx_node *node)
 
 	spin_lock_irq(&port->lock);
 	port->node = node;
-	port->rx_budget = min_t(unsigned int,
-				node->params.rx_budget >> PAGE_SHIFT,
-				virtqueue_get_vring_size(port->in_vq));
+	rx_budget_set(port, node->params.rx_budget);
 	spin_unlock_irq(&port->lock);
 	if (node->params.hold == VPORTX_HOLD_ALWAYS)
 		port_open(port);
@@ -753,6 +801,8 @@ static const struct vportx_backend_ops dport_ops = {
 	.push = dport_push,
 	.splice_write = dport_splice_write,
 	.poll = dport_poll,
+	.set_rx_budget = dport_set_rx_budget,
+	.rx_queued = dport_rx_queued,
 	.destroy = dport_destroy,
 };
 

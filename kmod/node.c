@@ -360,6 +360,42 @@ static void node_remove_work(struct work_struct *work)
 		__node_free(node);
 }
 
+/*
+ * A new RX budget for @node, from sysfs: EOPNOTSUPP if its backend has
+ * none, ENODEV once the node is on its way out (its backend may be gone;
+ * every path to __node_free() unpublishes the node first).
+ */
+int vportx_node_set_rx_budget(struct vportx_node *node, u32 bytes)
+{
+	int ret = -EOPNOTSUPP;
+
+	if (!node->ops->set_rx_budget)
+		return ret;
+	mutex_lock(&nodes_lock);
+	ret = -ENODEV;
+	if (idr_find(&nodes, node->minor) == node) {
+		WRITE_ONCE(node->params.rx_budget, bytes);
+		node->ops->set_rx_budget(node, bytes);
+		ret = 0;
+	}
+	mutex_unlock(&nodes_lock);
+	return ret;
+}
+
+/* Bytes received and not yet read, for sysfs: 0 without an RX budget. */
+size_t vportx_node_rx_queued(struct vportx_node *node)
+{
+	size_t n = 0;
+
+	if (!node->ops->rx_queued)
+		return 0;
+	mutex_lock(&nodes_lock);
+	if (idr_find(&nodes, node->minor) == node)
+		n = node->ops->rx_queued(node);
+	mutex_unlock(&nodes_lock);
+	return n;
+}
+
 int vportx_node_destroy(u32 minor)
 {
 	struct vportx_node *node;

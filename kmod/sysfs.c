@@ -63,9 +63,33 @@ static DEVICE_ATTR_RO(tx_limit);
 static ssize_t rx_budget_show(struct device *dev,
 			      struct device_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%u\n", to_node(dev)->params.rx_budget);
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_node(dev)->params.rx_budget));
 }
-static DEVICE_ATTR_RO(rx_budget);
+
+/* Root may change a direct node's at any time: EOPNOTSUPP on the others. */
+static ssize_t rx_budget_store(struct device *dev,
+			       struct device_attribute *attr,
+			       const char *buf, size_t len)
+{
+	u32 v;
+	int ret = kstrtou32(buf, 0, &v);
+
+	if (ret)
+		return ret;
+	if (v < VPORTX_RX_BUDGET_MIN || v > VPORTX_RX_BUDGET_MAX)
+		return -ERANGE;
+	ret = vportx_node_set_rx_budget(to_node(dev), v);
+	return ret ? ret : len;
+}
+static DEVICE_ATTR_RW(rx_budget);
+
+/* Bytes the port received that are not read yet (direct); 0 for stacked. */
+static ssize_t rx_queued_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%zu\n", vportx_node_rx_queued(to_node(dev)));
+}
+static DEVICE_ATTR_RO(rx_queued);
 
 static ssize_t open_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
@@ -210,6 +234,7 @@ static struct attribute *vportx_node_attrs[] = {
 	&dev_attr_tx_limit.attr,
 	&dev_attr_tx_low.attr,
 	&dev_attr_rx_budget.attr,
+	&dev_attr_rx_queued.attr,
 	&dev_attr_tx_queued.attr,
 	&dev_attr_tx_pages.attr,
 	&dev_attr_tx_pushes.attr,

@@ -61,6 +61,9 @@ struct vportx_backend_ops {
 				struct pipe_inode_info *pipe, size_t len,
 				unsigned int flags, bool nonblock);
 	__poll_t (*poll)(struct vportx_node *node);
+	/* Only a backend that reads the port itself has an RX budget. */
+	void (*set_rx_budget)(struct vportx_node *node, u32 bytes);
+	size_t (*rx_queued)(struct vportx_node *node);
 	void (*destroy)(struct vportx_node *node);
 };
 
@@ -154,6 +157,8 @@ bool vportx_node_on_device(u32 port_dev);
 void vportx_node_port_state(struct vportx_node *node, int host_connected,
 			    bool unplugged);
 void vportx_node_readable(struct vportx_node *node);
+int vportx_node_set_rx_budget(struct vportx_node *node, u32 bytes);
+size_t vportx_node_rx_queued(struct vportx_node *node);
 
 /* txq.c */
 void vportx_txq_init(struct vportx_txq *q, u32 limit, u32 low);

@@ -393,6 +393,50 @@ TEST_F(dnode, unplug_open_node)
 }
 
 /*
+ * rx_budget in sysfs is the port's own and changes at once: with 16 KiB
+ * the node takes 16 KiB of what the host sends while nobody reads
+ * (rx_queued says so), and no more; raised again, it takes more at once.
+ * Every byte still arrives.
+ */
+TEST_F_TIMEOUT(dnode, rx_budget_per_port, 120)
+{
+	size_t n = MIB;
+	uint64_t seed = variant->seed + 15;
+	char reply[RIG_REPLY_MAX], buf[32], want[32];
+	struct vportx_attach b;
+	struct rig_recv res;
+
+	ASSERT_EQ(0, vportx_node_sysfs_set(&self->a, "rx_budget", "16384"));
+	/* direct.b keeps its own. */
+	ASSERT_EQ(0, vportx_find_direct(self->ctl, self->index, 2, &b));
+	snprintf(want, sizeof(want), "%u", VPORTX_RX_BUDGET_DEFAULT);
+	EXPECT_EQ(0, vportx_node_sysfs(&b, "rx_budget", buf, sizeof(buf)));
+	EXPECT_STREQ(want, buf);
+	/* The buffers posted with the old budget go once they are read. */
+	ASSERT_EQ(0, rig_ctl_ok("source direct.a %zu %" PRIu64, 2 * n,
+				seed));
+	ASSERT_EQ(0, rig_recv(self->fd, seed, 2 * n, 65536, &res));
+	EXPECT_EQ(-1, res.bad);
+	ASSERT_EQ(0, rig_ctl(reply, sizeof(reply), "wait direct.a %d",
+			     RIG_JOB_MS));
+	EXPECT_EQ(0, vportx_node_sysfs(&self->a, "rx_queued", buf,
+				       sizeof(buf)));
+	EXPECT_STREQ("0", buf);
+	ASSERT_EQ(0, rig_ctl_ok("source direct.a %zu %" PRIu64, n, seed + 1));
+	EXPECT_EQ(0, vportx_wait_attr(&self->a, "rx_queued", "16384",
+				      HOST_WAIT_MS));
+	sleep(1);
+	EXPECT_EQ(0, vportx_node_sysfs(&self->a, "rx_queued", buf,
+				       sizeof(buf)));
+	EXPECT_STREQ("16384", buf);
+	ASSERT_EQ(0, vportx_node_sysfs_set(&self->a, "rx_budget", "262144"));
+	EXPECT_EQ(0, vportx_wait_attr(&self->a, "rx_queued", "262144",
+				      HOST_WAIT_MS));
+	ASSERT_EQ(0, rig_recv(self->fd, seed + 1, n, 65536, &res));
+	EXPECT_EQ(-1, res.bad);
+}
+
+/*
  * The device suspended (frozen, reset, restored) 16 times while the host
  * sends 16 MiB to direct.a, read a MiB between suspends, and a child
  * writes 16 MiB to direct.b in 4 KiB writes: every byte arrives once, in

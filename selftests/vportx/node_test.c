@@ -554,9 +554,9 @@ static void expect_attr(struct __test_metadata *_metadata,
 /* /sys/class/vportx/vportxNpM describes the node, and tracks its opener. */
 TEST_F(node, sysfs_attributes)
 {
-	const char *counters[] = { "rx_bytes", "tx_bytes", "tx_queued",
-				   "tx_pages", "tx_pushes", "stalls",
-				   "tx_dropped" };
+	const char *counters[] = { "rx_bytes", "rx_queued", "tx_bytes",
+				   "tx_queued", "tx_pages", "tx_pushes",
+				   "stalls", "tx_dropped" };
 	char limit[16], low[16];
 	size_t i;
 
@@ -595,6 +595,23 @@ TEST_F(node, sysfs_attributes)
 						 "-1"));
 	EXPECT_EQ(0, vportx_node_sysfs_set(&self->a, "tx_coalesce_us", "0"));
 	expect_attr(_metadata, &self->a, "tx_coalesce_us", "0");
+	/* rx_budget: a direct node's, in range; a stacked node has none. */
+	EXPECT_EQ(-ERANGE, vportx_node_sysfs_set(&self->a, "rx_budget", "0"));
+	EXPECT_EQ(-EINVAL, vportx_node_sysfs_set(&self->a, "rx_budget",
+						 "lots"));
+	if (variant->direct) {
+		EXPECT_EQ(0, vportx_node_sysfs_set(&self->a, "rx_budget",
+						   "32768"));
+		expect_attr(_metadata, &self->a, "rx_budget", "32768");
+		EXPECT_EQ(-ERANGE, vportx_node_sysfs_set(&self->a,
+							 "rx_budget",
+							 "4095"));
+	} else {
+		EXPECT_EQ(-EOPNOTSUPP, vportx_node_sysfs_set(&self->a,
+							     "rx_budget",
+							     "32768"));
+		expect_attr(_metadata, &self->a, "rx_budget", "0");
+	}
 	close(self->fd);
 	self->fd = -1;
 	expect_attr(_metadata, &self->a, "open", "0");
