@@ -706,7 +706,8 @@ static bool device_is_ours(long long index)
 
 /*
  * Claim device @index with settings @s, for udev-port: its ports' stacked
- * nodes are detached first. A sibling port's udev-port may be at the same
+ * nodes are detached first. The RX budget is left at the default: each
+ * port's own is set as its node appears (udev-node). A sibling port's udev-port may be at the same
  * work (EBUSY from a claim done, or a node it attached meanwhile): try
  * again a few times, and a device that ends up ours is a success.
  */
@@ -720,7 +721,6 @@ static int claim_by_policy(struct ctx *c, struct udev_device **ports,
 	cl.hold = s->hold > 0 ? VPORTX_HOLD_ALWAYS : VPORTX_HOLD_OPEN;
 	cl.tx_limit = s->tx_limit > 0 ? s->tx_limit : 0;
 	cl.tx_low = s->tx_low > 0 ? s->tx_low : 0;
-	cl.rx_budget = s->rx_budget > 0 ? s->rx_budget : 0;
 	snprintf(what, sizeof(what), "claim virtio%lld", index);
 	for (tries = 0; tries < 3 && ret == -EBUSY; tries++) {
 		if (device_is_ours(index))
@@ -823,9 +823,33 @@ static void print_compat(const char *name)
 }
 
 /*
+ * A direct node's RX budget, where the policy gives its port one: a claim
+ * gives every port of the device the same, and the budget is per port.
+ */
+static int apply_rx_budget(struct udev_device *node,
+			   const struct vportx_settings *s)
+{
+	char val[24], what[64];
+	int ret;
+
+	if (s->rx_budget < 0 || strcmp(vx_attr(node, "backend"), "direct"))
+		return 0;
+	snprintf(val, sizeof(val), "%lld", s->rx_budget);
+	if (!strcmp(vx_attr(node, "rx_budget"), val))
+		return 0;
+	ret = udev_device_set_sysattr_value(node, "rx_budget", val);
+	if (!ret)
+		return 0;
+	snprintf(what, sizeof(what), "%s: rx_budget",
+		 udev_device_get_sysname(node));
+	return fail(what, -ret);
+}
+
+/*
  * udev-node NODE, for IMPORT{program} on vportx add and change events:
  * KEY=value lines for the rules to name the node and set its owner,
- * group and mode before anyone can open it.
+ * group and mode before anyone can open it; a direct node gets its
+ * port's RX budget.
  */
 static int cmd_udev_node(struct ctx *c, int argc, char **argv)
 {
@@ -850,6 +874,8 @@ static int cmd_udev_node(struct ctx *c, int argc, char **argv)
 		print_compat(vx_port_name(port));
 	if (!ret)
 		ret = print_perms(&s);
+	if (!ret)
+		ret = apply_rx_budget(node, &s);
 	udev_device_unref(port);
 	udev_device_unref(node);
 	return ret;

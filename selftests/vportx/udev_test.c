@@ -499,7 +499,8 @@ TEST_F_TIMEOUT(udev, policy_claims_device, 600)
 	ASSERT_EQ(0, sh("rm -f /run/vportx/released/virtio%u", n));
 	ASSERT_EQ(0, write_file(POLICY_D "/50-direct.conf",
 				"direct.a backend=direct hold=always "
-				"rx_budget=64K\n"));
+				"rx_budget=64K\n"
+				"direct.b rx_budget=128K\n"));
 	fd = open("/dev/vportx/direct.b", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd) TH_LOG("direct.b: %s", strerror(errno));
 	ASSERT_EQ(0, sh("udevadm trigger --action=change --settle "
@@ -513,7 +514,9 @@ TEST_F_TIMEOUT(udev, policy_claims_device, 600)
 	expect_backend(_metadata, "direct.a", "direct");
 	expect_backend(_metadata, "direct.b", "direct");
 	expect_link_attr(_metadata, "direct.b", "hold", "always");
+	/* Each port's own RX budget: the claim's is the default. */
 	expect_link_attr(_metadata, "direct.a", "rx_budget", "65536");
+	expect_link_attr(_metadata, "direct.b", "rx_budget", "131072");
 	EXPECT_EQ(0, sh(VPORTXCTL " release virtio%u", n));
 	expect_backend(_metadata, "direct.a", "stacked");
 	settle();
