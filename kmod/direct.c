@@ -577,6 +577,19 @@ static void direct_free(struct direct_dev *dd)
 	kvfree(dd);
 }
 
+/* The queues, and buffers for the device's messages: all or none. */
+static int direct_queues(struct direct_dev *dd)
+{
+	int ret = direct_find_vqs(dd);
+
+	if (ret)
+		return ret;
+	ret = ctrl_in_fill(dd);
+	if (ret)
+		direct_del_vqs(dd);
+	return ret;
+}
+
 /*
  * DRIVER_OK, and DEVICE_READY, which the device answers with a PORT_ADD
  * for each port. The control work may run from now on: a host came or
@@ -677,16 +690,11 @@ static int direct_restore(struct virtio_device *vdev)
 	struct direct_dev *dd = vdev->priv;
 	int ret;
 
-	ret = direct_find_vqs(dd);
+	ret = direct_queues(dd);
 	if (ret)
 		goto err_ports;
-	ret = ctrl_in_fill(dd);
-	if (ret)
-		goto err_del_vqs;
 	return direct_ready(dd);
 
-err_del_vqs:
-	direct_del_vqs(dd);
 err_ports:
 	mutex_lock(&dd->lock);
 	ports_each(dd, vportx_dport_gone);
@@ -767,12 +775,9 @@ static int direct_probe(struct virtio_device *vdev)
 		return PTR_ERR(dd);
 	dd->params = params;
 	vdev->priv = dd;
-	ret = direct_find_vqs(dd);
+	ret = direct_queues(dd);
 	if (ret)
 		goto err_free;
-	ret = ctrl_in_fill(dd);
-	if (ret)
-		goto err_stop;
 	ret = direct_ready(dd);
 	if (ret)
 		goto err_stop;

@@ -103,6 +103,16 @@ static int suspend_device(unsigned int index, unsigned int ms)
 	return ret;
 }
 
+/* direct.b's node, reset at the host, open read-write with its host. */
+static int open_direct_b(FIXTURE_DATA(dnode) *self, struct vportx_attach *b)
+{
+	int ret = rig_ctl_ok("reset direct.b");
+
+	if (!ret)
+		ret = vportx_find_direct(self->ctl, self->index, 2, b);
+	return ret ? ret : vportx_open_node_host(b, HOST_WAIT_MS);
+}
+
 /* The FNV-1a 64 of @n bytes of pattern @seed. */
 static uint64_t pattern_hash(uint64_t seed, size_t n)
 {
@@ -392,11 +402,27 @@ TEST_F(dnode, unplug_open_node)
 		    4096);
 }
 
+/* Wait up to HOST_WAIT_MS for rx_queued of @a above @floor: its last value. */
+static long long wait_queued_above(const struct vportx_attach *a,
+				   long long floor)
+{
+	long long q = -1;
+	int ms;
+
+	for (ms = 0; ms < HOST_WAIT_MS; ms += 50) {
+		q = vportx_node_counter(a, "rx_queued");
+		if (q > floor)
+			break;
+		usleep(50000);
+	}
+	return q;
+}
+
 /*
  * rx_budget in sysfs is the port's own and changes at once: with 16 KiB
- * the node takes 16 KiB of what the host sends while nobody reads
- * (rx_queued says so), and no more; raised again, it takes more at once.
- * Every byte still arrives.
+ * the node takes at most 16 KiB of what the host sends while nobody
+ * reads (rx_queued says so); raised again, it takes more at once. Every
+ * byte still arrives.
  */
 TEST_F_TIMEOUT(dnode, rx_budget_per_port, 120)
 {
@@ -405,6 +431,7 @@ TEST_F_TIMEOUT(dnode, rx_budget_per_port, 120)
 	char reply[RIG_REPLY_MAX], buf[32], want[32];
 	struct vportx_attach b;
 	struct rig_recv res;
+	long long queued;
 
 	ASSERT_EQ(0, vportx_node_sysfs_set(&self->a, "rx_budget", "16384"));
 	/* direct.b keeps its own. */
@@ -423,15 +450,14 @@ TEST_F_TIMEOUT(dnode, rx_budget_per_port, 120)
 				       sizeof(buf)));
 	EXPECT_STREQ("0", buf);
 	ASSERT_EQ(0, rig_ctl_ok("source direct.a %zu %" PRIu64, n, seed + 1));
-	EXPECT_EQ(0, vportx_wait_attr(&self->a, "rx_queued", "16384",
-				      HOST_WAIT_MS));
+	EXPECT_LT(0, wait_queued_above(&self->a, 0));
 	sleep(1);
-	EXPECT_EQ(0, vportx_node_sysfs(&self->a, "rx_queued", buf,
-				       sizeof(buf)));
-	EXPECT_STREQ("16384", buf);
+	/* QEMU may fill a buffer only in part: at most the budget, then. */
+	EXPECT_GE(16384, vportx_node_counter(&self->a, "rx_queued"));
 	ASSERT_EQ(0, vportx_node_sysfs_set(&self->a, "rx_budget", "262144"));
-	EXPECT_EQ(0, vportx_wait_attr(&self->a, "rx_queued", "262144",
-				      HOST_WAIT_MS));
+	queued = wait_queued_above(&self->a, 16384);
+	EXPECT_LT(16384, queued);
+	EXPECT_GE(262144, queued) TH_LOG("rx_queued %lld", queued);
 	ASSERT_EQ(0, rig_recv(self->fd, seed + 1, n, 65536, &res));
 	EXPECT_EQ(-1, res.bad);
 }
@@ -453,9 +479,7 @@ TEST_F_TIMEOUT(dnode, suspend_mid_transfer, 300)
 	pid_t writer;
 
 	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, rig_ctl_ok("reset direct.b"));
-	ASSERT_EQ(0, vportx_find_direct(self->ctl, self->index, 2, &b));
-	fd_b = vportx_open_node_host(&b, HOST_WAIT_MS);
+	fd_b = open_direct_b(self, &b);
 	ASSERT_LE(0, fd_b) TH_LOG("direct.b: %s", strerror(-fd_b));
 	ASSERT_EQ(0, rig_ctl_ok("source direct.a %zu %" PRIu64, n, seed));
 	ASSERT_EQ(0, rig_ctl_ok("sink direct.b %zu %" PRIu64, n, seed + 1));
@@ -501,9 +525,7 @@ TEST_F_TIMEOUT(dnode, suspend_refused_while_host_stalls, 120)
 	int fd_b;
 
 	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, rig_ctl_ok("reset direct.b"));
-	ASSERT_EQ(0, vportx_find_direct(self->ctl, self->index, 2, &b));
-	fd_b = vportx_open_node_host(&b, HOST_WAIT_MS);
+	fd_b = open_direct_b(self, &b);
 	ASSERT_LE(0, fd_b) TH_LOG("direct.b: %s", strerror(-fd_b));
 	/* No job on direct.b: the peer leaves its bytes in the socket. */
 	ASSERT_EQ(0, fcntl(fd_b, F_SETFL, O_NONBLOCK));
