@@ -249,7 +249,7 @@ static void port_remove(struct direct_dev *dd, u32 id, bool live)
 	port_set(dd, id, NULL);
 	vportx_dport_gone(port);
 	if (live)
-		vportx_dport_free_bufs(port);
+		vportx_dport_drop_queues(port);
 	vportx_dport_put(port);
 }
 
@@ -672,7 +672,7 @@ static int direct_freeze(struct virtio_device *vdev)
 	mutex_lock(&dd->lock);
 	dd->frozen = true;
 	ctrl_read(dd, false);
-	ports_each(dd, vportx_dport_freeze);
+	ports_each(dd, vportx_dport_drop_queues);
 	mutex_unlock(&dd->lock);
 	cancel_work_sync(&dd->ctrl_work);
 	direct_del_vqs(dd);

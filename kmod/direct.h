@@ -101,12 +101,11 @@ void vportx_dport_put(struct vportx_dport *port);
 int vportx_dport_attach(struct vportx_dport *port);
 void vportx_dport_host(struct vportx_dport *port, bool connected);
 void vportx_dport_gone(struct vportx_dport *port);
-void vportx_dport_free_bufs(struct vportx_dport *port);
+void vportx_dport_drop_queues(struct vportx_dport *port);
 void vportx_dport_in_done(struct vportx_dport *port);
 void vportx_dport_out_done(struct vportx_dport *port);
 void vportx_dport_pause(struct vportx_dport *port);
 bool vportx_dport_drained(struct vportx_dport *port);
-void vportx_dport_freeze(struct vportx_dport *port);
 void vportx_dport_resume(struct vportx_dport *port);
 
 #endif /* _VPORTX_DIRECT_H */

@@ -855,14 +855,20 @@ void vportx_dport_gone(struct vportx_dport *port)
 		vportx_node_port_state(node, 0, true);
 }
 
-/* After vportx_dport_gone(), or a reset: the buffers still in the queues. */
-void vportx_dport_free_bufs(struct vportx_dport *port)
+/*
+ * The device is done with the port's queues: the port was removed, the
+ * device is going (both after vportx_dport_gone()) or was reset for a
+ * freeze. Keep what it filled for the reader (gone: that was done then),
+ * take back every other buffer, and leave the queues alone from now on.
+ */
+void vportx_dport_drop_queues(struct vportx_dport *port)
 {
 	struct page *page;
 
 	spin_lock_irq(&port->lock);
 	if (!port->in_vq)
 		goto out;	/* frozen: they went then */
+	rx_collect(port);
 	tx_reclaim(port);
 	while ((page = virtqueue_detach_unused_buf(port->out_vq)))
 		put_page(page);
@@ -870,6 +876,8 @@ void vportx_dport_free_bufs(struct vportx_dport *port)
 		put_page(page);
 	port->tx_inflight = 0;
 	port->rx_posted = 0;
+	port->in_vq = NULL;
+	port->out_vq = NULL;
 out:
 	spin_unlock_irq(&port->lock);
 }
@@ -896,23 +904,6 @@ bool vportx_dport_drained(struct vportx_dport *port)
 	drained = !port->tx_inflight;
 	spin_unlock_irq(&port->lock);
 	return drained;
-}
-
-/*
- * The paused port's device was reset and its queues go: keep what the
- * device filled for the reader, take back the rest. Under the device's
- * lock.
- */
-void vportx_dport_freeze(struct vportx_dport *port)
-{
-	spin_lock_irq(&port->lock);
-	rx_collect(port);
-	spin_unlock_irq(&port->lock);
-	vportx_dport_free_bufs(port);
-	spin_lock_irq(&port->lock);
-	port->in_vq = NULL;
-	port->out_vq = NULL;
-	spin_unlock_irq(&port->lock);
 }
 
 /*
