@@ -754,6 +754,18 @@ static void dport_release(struct vportx_node *node)
 		port_set_open(node->backend, false);
 }
 
+/*
+ * A closed node's new hold: hold=always opens the port now, as start does;
+ * hold=open closes it until the node is opened. What the port received
+ * stays for the next reader either way.
+ */
+static int dport_set_hold(struct vportx_node *node)
+{
+	if (node->params.hold == VPORTX_HOLD_ALWAYS)
+		return port_open(node->backend);
+	return port_set_open(node->backend, false);
+}
+
 /* EPOLLIN with data or at end of file; EPOLLHUP without a host. */
 static __poll_t dport_poll(struct vportx_node *node)
 {
@@ -802,6 +814,7 @@ static const struct vportx_backend_ops dport_ops = {
 	.splice_write = dport_splice_write,
 	.poll = dport_poll,
 	.set_rx_budget = dport_set_rx_budget,
+	.set_hold = dport_set_hold,
 	.rx_queued = dport_rx_queued,
 	.destroy = dport_destroy,
 };

@@ -382,6 +382,85 @@ int vportx_node_set_rx_budget(struct vportx_node *node, u32 bytes)
 	return ret;
 }
 
+/*
+ * New TX watermarks for @node, from sysfs: on either backend, at any time.
+ * ERANGE unless tx_low stays below tx_limit. A queue at or above a
+ * lowered limit takes nothing more until it drains to tx_low; writers
+ * that a raised limit lets in wake up.
+ */
+static int node_set_tx(struct vportx_node *node, u32 limit, u32 low)
+{
+	lockdep_assert_held(&nodes_lock);
+	if (low >= limit)
+		return -ERANGE;
+	WRITE_ONCE(node->params.tx_limit, limit);
+	WRITE_ONCE(node->params.tx_low, low);
+	if (vportx_txq_set_limits(&node->txq, limit, low))
+		wake_up_interruptible_poll(&node->wq, EPOLLOUT | EPOLLWRNORM);
+	return 0;
+}
+
+int vportx_node_set_tx_limit(struct vportx_node *node, u32 limit)
+{
+	int ret;
+
+	mutex_lock(&nodes_lock);
+	ret = node_set_tx(node, limit, node->params.tx_low);
+	mutex_unlock(&nodes_lock);
+	return ret;
+}
+
+int vportx_node_set_tx_low(struct vportx_node *node, u32 low)
+{
+	int ret;
+
+	mutex_lock(&nodes_lock);
+	ret = node_set_tx(node, node->params.tx_limit, low);
+	mutex_unlock(&nodes_lock);
+	return ret;
+}
+
+/*
+ * Only on a closed node (EBUSY): open() and release() act on hold under
+ * nodes_lock, and a close in progress still counts as open. Leaving
+ * hold=always stops the pushes, so it also wants an empty TX queue.
+ */
+static int node_set_hold(struct vportx_node *node, u32 hold)
+{
+	u32 old = node->params.hold;
+	int ret;
+
+	lockdep_assert_held(&nodes_lock);
+	if (idr_find(&nodes, node->minor) != node)
+		return -ENODEV;
+	if (hold == old)
+		return 0;
+	if (node->open_count || READ_ONCE(node->txq.queued))
+		return -EBUSY;
+	if (hold == VPORTX_HOLD_OPEN)
+		vportx_tx_hold_open(node);
+	WRITE_ONCE(node->params.hold, hold);
+	ret = node->ops->set_hold(node);
+	if (ret)
+		WRITE_ONCE(node->params.hold, old);
+	if (node->params.hold == VPORTX_HOLD_ALWAYS)
+		vportx_tx_start(node);
+	return ret;
+}
+
+/* hold from sysfs: EOPNOTSUPP if the backend cannot change it. */
+int vportx_node_set_hold(struct vportx_node *node, u32 hold)
+{
+	int ret = -EOPNOTSUPP;
+
+	if (!node->ops->set_hold)
+		return ret;
+	mutex_lock(&nodes_lock);
+	ret = node_set_hold(node, hold);
+	mutex_unlock(&nodes_lock);
+	return ret;
+}
+
 /* Bytes received and not yet read, for sysfs: 0 without an RX budget. */
 size_t vportx_node_rx_queued(struct vportx_node *node)
 {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Per-node sysfs attributes, /sys/class/vportx/vportxNpM/: read-only views
- * of what a user debugging a port wants to see without an ioctl.
+ * Per-node sysfs attributes, /sys/class/vportx/vportxNpM/: views of what a
+ * user debugging a port wants to see without an ioctl, and the tunables
+ * root may change (Documentation/vportx.rst).
  */
 
 #include "vportx.h"
@@ -14,6 +15,29 @@
 static struct vportx_node *to_node(struct device *dev)
 {
 	return dev_get_drvdata(dev);
+}
+
+/* A u32 from @buf: EINVAL if it is none, ERANGE outside [@min, @max]. */
+static int parse_u32(const char *buf, u32 min, u32 max, u32 *v)
+{
+	int ret = kstrtou32(buf, 0, v);
+
+	if (ret)
+		return ret;
+	return *v < min || *v > max ? -ERANGE : 0;
+}
+
+/* A tunable the node core applies: @set with the u32 in @buf. */
+static ssize_t store_node_u32(struct device *dev, const char *buf,
+			      size_t len, u32 min, u32 max,
+			      int (*set)(struct vportx_node *node, u32 v))
+{
+	u32 v;
+	int ret = parse_u32(buf, min, max, &v);
+
+	if (!ret)
+		ret = set(to_node(dev), v);
+	return ret ? ret : len;
 }
 
 static ssize_t source_show(struct device *dev, struct device_attribute *attr,
@@ -46,18 +70,43 @@ static DEVICE_ATTR_RO(backend);
 static ssize_t hold_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
 {
-	bool always = to_node(dev)->params.hold == VPORTX_HOLD_ALWAYS;
+	u32 hold = READ_ONCE(to_node(dev)->params.hold);
 
-	return sysfs_emit(buf, "%s\n", always ? "always" : "open");
+	return sysfs_emit(buf, "%s\n",
+			  hold == VPORTX_HOLD_ALWAYS ? "always" : "open");
 }
-static DEVICE_ATTR_RO(hold);
+
+/* "open" or "always"; a direct node's, while it is closed (node.c). */
+static ssize_t hold_store(struct device *dev, struct device_attribute *attr,
+			  const char *buf, size_t len)
+{
+	int ret;
+
+	if (sysfs_streq(buf, "open"))
+		ret = vportx_node_set_hold(to_node(dev), VPORTX_HOLD_OPEN);
+	else if (sysfs_streq(buf, "always"))
+		ret = vportx_node_set_hold(to_node(dev), VPORTX_HOLD_ALWAYS);
+	else
+		ret = -EINVAL;
+	return ret ? ret : len;
+}
+static DEVICE_ATTR_RW(hold);
 
 static ssize_t tx_limit_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
-	return sysfs_emit(buf, "%u\n", to_node(dev)->params.tx_limit);
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_node(dev)->params.tx_limit));
 }
-static DEVICE_ATTR_RO(tx_limit);
+
+/* Any node's, at any time: ERANGE unless within bounds and above tx_low. */
+static ssize_t tx_limit_store(struct device *dev,
+			      struct device_attribute *attr,
+			      const char *buf, size_t len)
+{
+	return store_node_u32(dev, buf, len, VPORTX_TX_LIMIT_MIN,
+			      VPORTX_TX_LIMIT_MAX, vportx_node_set_tx_limit);
+}
+static DEVICE_ATTR_RW(tx_limit);
 
 /* Bytes of receive buffers the port may hold; 0: the backend has none. */
 static ssize_t rx_budget_show(struct device *dev,
@@ -71,15 +120,8 @@ static ssize_t rx_budget_store(struct device *dev,
 			       struct device_attribute *attr,
 			       const char *buf, size_t len)
 {
-	u32 v;
-	int ret = kstrtou32(buf, 0, &v);
-
-	if (ret)
-		return ret;
-	if (v < VPORTX_RX_BUDGET_MIN || v > VPORTX_RX_BUDGET_MAX)
-		return -ERANGE;
-	ret = vportx_node_set_rx_budget(to_node(dev), v);
-	return ret ? ret : len;
+	return store_node_u32(dev, buf, len, VPORTX_RX_BUDGET_MIN,
+			      VPORTX_RX_BUDGET_MAX, vportx_node_set_rx_budget);
 }
 static DEVICE_ATTR_RW(rx_budget);
 
@@ -117,9 +159,17 @@ static DEVICE_ATTR_RO(tx_bytes);
 static ssize_t tx_low_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
 {
-	return sysfs_emit(buf, "%u\n", to_node(dev)->params.tx_low);
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_node(dev)->params.tx_low));
 }
-static DEVICE_ATTR_RO(tx_low);
+
+/* Any node's, at any time: ERANGE unless below tx_limit. */
+static ssize_t tx_low_store(struct device *dev, struct device_attribute *attr,
+			    const char *buf, size_t len)
+{
+	return store_node_u32(dev, buf, len, 0, U32_MAX,
+			      vportx_node_set_tx_low);
+}
+static DEVICE_ATTR_RW(tx_low);
 
 static ssize_t tx_queued_show(struct device *dev,
 			      struct device_attribute *attr, char *buf)
@@ -171,12 +221,10 @@ static ssize_t tx_drain_ms_show(struct device *dev,
 static ssize_t store_u32(const char *buf, size_t len, u32 max, u32 *field)
 {
 	u32 v;
-	int ret = kstrtou32(buf, 0, &v);
+	int ret = parse_u32(buf, 0, max, &v);
 
 	if (ret)
 		return ret;
-	if (v > max)
-		return -ERANGE;
 	WRITE_ONCE(*field, v);
 	return len;
 }

@@ -106,6 +106,16 @@ static void tx_stop(struct vportx_node *node)
 	cancel_delayed_work_sync(&node->tx_work);
 }
 
+/*
+ * A closed node goes from hold=always to hold=open with nothing queued
+ * (node.c): no pushes until it is open again, and no pages held.
+ */
+void vportx_tx_hold_open(struct vportx_node *node)
+{
+	tx_stop(node);
+	vportx_txq_trim(&node->txq);
+}
+
 /* A streamed write's time is up: push what piled up since. */
 static enum hrtimer_restart tx_timer_fn(struct hrtimer *timer)
 {

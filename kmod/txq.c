@@ -106,7 +106,34 @@ static void free_pages_list(struct list_head *pages)
 /* A writer can add at least one byte. */
 bool vportx_txq_writable(struct vportx_txq *q)
 {
-	return !READ_ONCE(q->full) && READ_ONCE(q->queued) < q->limit;
+	return !READ_ONCE(q->full) &&
+	       READ_ONCE(q->queued) < READ_ONCE(q->limit);
+}
+
+/* Bytes a writer may add: none while the queue is at or above its limit. */
+static size_t txq_room(struct vportx_txq *q)
+{
+	lockdep_assert_held(&q->lock);
+	return q->queued < q->limit ? q->limit - q->queued : 0;
+}
+
+/*
+ * New limits, from sysfs, with writers at work. They start afresh: a
+ * queue at or above its new limit takes nothing more until it drains to
+ * the new low watermark, one below it takes writes at once. Returns true
+ * when a full queue just became writable again.
+ */
+bool vportx_txq_set_limits(struct vportx_txq *q, u32 limit, u32 low)
+{
+	bool writable;
+
+	spin_lock(&q->lock);
+	WRITE_ONCE(q->limit, limit);
+	WRITE_ONCE(q->low, low);
+	writable = q->full && txq_room(q);
+	q->full = !txq_room(q);
+	spin_unlock(&q->lock);
+	return writable;
 }
 
 /*
@@ -167,7 +194,7 @@ ssize_t vportx_txq_write(struct vportx_txq *q, struct iov_iter *from)
 
 	spin_lock(&q->lock);
 	while (iov_iter_count(from)) {
-		want = min_t(size_t, iov_iter_count(from), q->limit - q->queued);
+		want = min(iov_iter_count(from), txq_room(q));
 		if (!want || q->full) {
 			q->full = true;
 			break;
@@ -187,7 +214,7 @@ ssize_t vportx_txq_write(struct vportx_txq *q, struct iov_iter *from)
 		}
 	}
 	/* Full: no POLLOUT until the queue is down to the low watermark. */
-	if (q->queued == q->limit)
+	if (!txq_room(q))
 		q->full = true;
 	spin_unlock(&q->lock);
 	if (fresh)

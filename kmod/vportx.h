@@ -63,6 +63,11 @@ struct vportx_backend_ops {
 	__poll_t (*poll)(struct vportx_node *node);
 	/* Only a backend that reads the port itself has an RX budget. */
 	void (*set_rx_budget)(struct vportx_node *node, u32 bytes);
+	/*
+	 * Open or close the port for the node's new params.hold, the node
+	 * being closed; a backend that cannot leaves it out.
+	 */
+	int (*set_hold)(struct vportx_node *node);
 	size_t (*rx_queued)(struct vportx_node *node);
 	void (*destroy)(struct vportx_node *node);
 };
@@ -80,14 +85,15 @@ struct vportx_params {
  * backend has pushed them to the port.
  */
 struct vportx_txq {
-	spinlock_t lock;	/* guards all below but limit and low */
+	spinlock_t lock;	/* guards all below */
 	struct list_head pages;	/* by page->lru; page_private(): bytes in it */
 	size_t head;		/* the first unpushed byte, in the first page */
 	size_t queued;		/* written and not yet pushed */
 	struct list_head spare;	/* pushed chunks, for reuse (txq.c) */
 	unsigned int spares;	/* on the spare list */
 	unsigned int pages_held;	/* on both lists */
-	u32 limit;		/* queued never goes above it */
+	/* Changed under the lock, from sysfs; read without it too. */
+	u32 limit;		/* writers add nothing at or above it */
 	u32 low;		/* once full, writable again at or below it */
 	bool full;		/* a writer found no room: wait for low */
 	bool filling;		/* a writer copies into the tail page unlocked */
@@ -158,6 +164,9 @@ void vportx_node_port_state(struct vportx_node *node, int host_connected,
 			    bool unplugged);
 void vportx_node_readable(struct vportx_node *node);
 int vportx_node_set_rx_budget(struct vportx_node *node, u32 bytes);
+int vportx_node_set_tx_limit(struct vportx_node *node, u32 limit);
+int vportx_node_set_tx_low(struct vportx_node *node, u32 low);
+int vportx_node_set_hold(struct vportx_node *node, u32 hold);
 size_t vportx_node_rx_queued(struct vportx_node *node);
 
 /* txq.c */
@@ -171,10 +180,12 @@ size_t vportx_txq_piece(struct vportx_txq *q, size_t skip,
 size_t vportx_txq_discard(struct vportx_txq *q);
 void vportx_txq_trim(struct vportx_txq *q);
 bool vportx_txq_writable(struct vportx_txq *q);
+bool vportx_txq_set_limits(struct vportx_txq *q, u32 limit, u32 low);
 
 /* tx.c */
 void vportx_tx_init(struct vportx_node *node);
 void vportx_tx_start(struct vportx_node *node);
+void vportx_tx_hold_open(struct vportx_node *node);
 void vportx_tx_kick(struct vportx_node *node);
 ssize_t vportx_tx_write(struct vportx_node *node, struct iov_iter *from,
 			bool nonblock);

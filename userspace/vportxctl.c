@@ -705,22 +705,20 @@ static bool device_is_ours(long long index)
 }
 
 /*
- * Claim device @index with settings @s, for udev-port: its ports' stacked
- * nodes are detached first. The RX budget is left at the default: each
- * port's own is set as its node appears (udev-node). A sibling port's udev-port may be at the same
- * work (EBUSY from a claim done, or a node it attached meanwhile): try
- * again a few times, and a device that ends up ours is a success.
+ * Claim device @index for udev-port: its ports' stacked nodes are
+ * detached first. The claim's settings are the defaults: each port's own
+ * are set as its node appears (udev-node). A sibling port's udev-port may
+ * be at the same work (EBUSY from a claim done, or a node it attached
+ * meanwhile): try again a few times, and a device that ends up ours is a
+ * success.
  */
 static int claim_by_policy(struct ctx *c, struct udev_device **ports,
-			   long long index, const struct vportx_settings *s)
+			   long long index)
 {
 	struct vportx_claim cl = { .index = index };
 	char what[32];
 	int ret = -EBUSY, tries;
 
-	cl.hold = s->hold > 0 ? VPORTX_HOLD_ALWAYS : VPORTX_HOLD_OPEN;
-	cl.tx_limit = s->tx_limit > 0 ? s->tx_limit : 0;
-	cl.tx_low = s->tx_low > 0 ? s->tx_low : 0;
 	snprintf(what, sizeof(what), "claim virtio%lld", index);
 	for (tries = 0; tries < 3 && ret == -EBUSY; tries++) {
 		if (device_is_ours(index))
@@ -749,7 +747,7 @@ static int udev_claim(struct ctx *c, struct udev_device *port)
 		return fail("udev-port", errno);
 	if (index >= 0 && !released_marked(index) &&
 	    device_direct(c, ports, index, &s))
-		ret = claim_by_policy(c, ports, index, &s);
+		ret = claim_by_policy(c, ports, index);
 	vx_devices_free(ports);
 	return ret;
 }
@@ -822,34 +820,66 @@ static void print_compat(const char *name)
 		printf("VPORTX_COMPAT=virtio-ports/%s\n", name);
 }
 
-/*
- * A direct node's RX budget, where the policy gives its port one: a claim
- * gives every port of the device the same, and the budget is per port.
- */
-static int apply_rx_budget(struct udev_device *node,
-			   const struct vportx_settings *s)
+/* Write @val to @attr of @node unless it reads so already. */
+static int set_attr(struct udev_device *node, const char *attr,
+		    const char *val)
 {
-	char val[24], what[64];
+	char what[64];
 	int ret;
 
-	if (s->rx_budget < 0 || strcmp(vx_attr(node, "backend"), "direct"))
+	if (!strcmp(vx_attr(node, attr), val))
 		return 0;
-	snprintf(val, sizeof(val), "%lld", s->rx_budget);
-	if (!strcmp(vx_attr(node, "rx_budget"), val))
-		return 0;
-	ret = udev_device_set_sysattr_value(node, "rx_budget", val);
+	ret = udev_device_set_sysattr_value(node, attr, val);
 	if (!ret)
 		return 0;
-	snprintf(what, sizeof(what), "%s: rx_budget",
-		 udev_device_get_sysname(node));
+	snprintf(what, sizeof(what), "%s: %s", udev_device_get_sysname(node),
+		 attr);
 	return fail(what, -ret);
+}
+
+static int set_attr_num(struct udev_device *node, const char *attr,
+			long long v)
+{
+	char val[24];
+
+	snprintf(val, sizeof(val), "%lld", v);
+	return set_attr(node, attr, val);
+}
+
+/*
+ * A direct node's hold, TX watermarks and RX budget, as its port's policy
+ * gives them, the defaults where it is silent: a claim gives every port
+ * of the device the same, and these are each port's own. The kernel
+ * wants tx_low below tx_limit after each write, so tx_low goes first when
+ * it is below the node's tx_limit now. Returns non-zero if one failed.
+ */
+static int apply_direct(struct udev_device *node,
+			const struct vportx_settings *s)
+{
+	long long limit = s->tx_limit > 0 ? s->tx_limit :
+			  VPORTX_TX_LIMIT_DEFAULT;
+	long long low = s->tx_low > 0 ? s->tx_low : limit / 2;
+	int ret;
+
+	if (strcmp(vx_attr(node, "backend"), "direct"))
+		return 0;
+	ret = set_attr_num(node, "rx_budget", s->rx_budget > 0 ?
+			   s->rx_budget : VPORTX_RX_BUDGET_DEFAULT);
+	if (low < atoll(vx_attr(node, "tx_limit")))
+		ret |= set_attr_num(node, "tx_low", low) |
+		       set_attr_num(node, "tx_limit", limit);
+	else
+		ret |= set_attr_num(node, "tx_limit", limit) |
+		       set_attr_num(node, "tx_low", low);
+	return ret | set_attr(node, "hold", s->hold > 0 ? "always" : "open");
 }
 
 /*
  * udev-node NODE, for IMPORT{program} on vportx add and change events:
  * KEY=value lines for the rules to name the node and set its owner,
- * group and mode before anyone can open it; a direct node gets its
- * port's RX budget.
+ * group and mode before anyone can open it. A direct node gets its
+ * port's settings first; one it refuses is an error on stderr, but the
+ * node is named all the same (a failed IMPORT would import nothing).
  */
 static int cmd_udev_node(struct ctx *c, int argc, char **argv)
 {
@@ -870,12 +900,12 @@ static int cmd_udev_node(struct ctx *c, int argc, char **argv)
 	if (*bypath)
 		printf("VPORTX_BYPATH=%s\n", bypath + strlen("/dev/"));
 	ret = policy_for(c, port ? vx_port_name(port) : "", &s);
+	if (!ret)
+		apply_direct(node, &s);
 	if (!ret && s.compat && port)
 		print_compat(vx_port_name(port));
 	if (!ret)
 		ret = print_perms(&s);
-	if (!ret)
-		ret = apply_rx_budget(node, &s);
 	udev_device_unref(port);
 	udev_device_unref(node);
 	return ret;

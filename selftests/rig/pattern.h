@@ -153,4 +153,19 @@ static inline uint64_t fnv64_update(uint64_t h, const void *buf, size_t len)
 	return h;
 }
 
+/* The FNV-1a 64 of the first len bytes of the stream for seed. */
+static inline uint64_t pattern_hash(uint64_t seed, size_t len)
+{
+	unsigned char buf[4096];
+	uint64_t h = FNV64_INIT, off = 0;
+	size_t n;
+
+	for (; len; len -= n, off += n) {
+		n = len < sizeof(buf) ? len : sizeof(buf);
+		pattern_fill(buf, n, seed, off);
+		h = fnv64_update(h, buf, n);
+	}
+	return h;
+}
+
 #endif /* VPORTX_RIG_PATTERN_H */

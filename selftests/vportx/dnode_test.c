@@ -113,20 +113,6 @@ static int open_direct_b(FIXTURE_DATA(dnode) *self, struct vportx_attach *b)
 	return ret ? ret : vportx_open_node_host(b, HOST_WAIT_MS);
 }
 
-/* The FNV-1a 64 of @n bytes of pattern @seed. */
-static uint64_t pattern_hash(uint64_t seed, size_t n)
-{
-	char *buf = malloc(n);
-	uint64_t hash;
-
-	if (!buf)
-		return 0;
-	pattern_fill(buf, n, seed, 0);
-	hash = fnv64_update(FNV64_INIT, buf, n);
-	free(buf);
-	return hash;
-}
-
 /* Small writes, each its own message, arrive whole and in order. */
 TEST_F_TIMEOUT(dnode, small_writes, 300)
 {

@@ -617,6 +617,134 @@ TEST_F(node, sysfs_attributes)
 	expect_attr(_metadata, &self->a, "open", "0");
 }
 
+/*
+ * Write pattern @seed to non-blocking @fd from *@total on, 4 KiB at a time,
+ * until EAGAIN; *@total counts what went in. 0, or -errno of a failure.
+ */
+static int fill_until_full(int fd, uint64_t seed, size_t *total)
+{
+	char buf[4096];
+	ssize_t n;
+
+	for (;;) {
+		pattern_fill(buf, sizeof(buf), seed, *total);
+		n = write(fd, buf, sizeof(buf));
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		*total += n;
+		if (*total > 256 * MIB)
+			return -EFBIG;
+	}
+}
+
+/*
+ * The same until the host stops taking bytes: the port may take more a
+ * little later, so full and no POLLOUT for half a second.
+ */
+static int fill_until_stalled(int fd, uint64_t seed, size_t *total)
+{
+	int ret;
+
+	do
+		ret = fill_until_full(fd, seed, total);
+	while (!ret && rig_poll(fd, POLLOUT, 500) & POLLOUT);
+	return ret;
+}
+
+/*
+ * tx_limit and tx_low change at run time, on either backend. Out of
+ * bounds, or with tx_low not below tx_limit, a store is refused and
+ * changes nothing. With the host not reading, a queue above a lowered
+ * limit takes nothing more; a raised limit lets writes in at once. Every
+ * byte arrives once the host reads.
+ */
+TEST_F_TIMEOUT(node, tx_limits_at_run_time, 120)
+{
+	uint64_t seed = variant->seed + 15;
+	size_t total = 0, before;
+	long long queued;
+
+	EXPECT_EQ(-ERANGE, vportx_node_sysfs_set(&self->a, "tx_limit", "4095"));
+	EXPECT_EQ(-EINVAL, vportx_node_sysfs_set(&self->a, "tx_limit", "big"));
+	EXPECT_EQ(-ERANGE, vportx_node_sysfs_set(&self->a, "tx_low",
+						 "1048576"));
+	ASSERT_EQ(0, vportx_node_sysfs_set(&self->a, "tx_low", "16384"));
+	EXPECT_EQ(-ERANGE, vportx_node_sysfs_set(&self->a, "tx_limit",
+						 "16384"));
+	ASSERT_EQ(0, vportx_node_sysfs_set(&self->a, "tx_limit", "65536"));
+	expect_attr(_metadata, &self->a, "tx_limit", "65536");
+	expect_attr(_metadata, &self->a, "tx_low", "16384");
+	/* The fixture's reset left no job on the port: the host stalls. */
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, O_NONBLOCK));
+	ASSERT_EQ(0, fill_until_stalled(self->fd, seed, &total));
+	queued = vportx_node_counter(&self->a, "tx_queued");
+	EXPECT_LT(16384, queued);
+	EXPECT_GE(65536, queued);
+	/* Lowered below what is queued: full until down to tx_low. */
+	ASSERT_EQ(0, vportx_node_sysfs_set(&self->a, "tx_limit", "32768"));
+	EXPECT_EQ(0, rig_poll(self->fd, POLLOUT, 200) & POLLOUT);
+	before = total;
+	ASSERT_EQ(0, fill_until_full(self->fd, seed, &total));
+	EXPECT_EQ(before, total);
+	/* Raised: room at once. */
+	ASSERT_EQ(0, vportx_node_sysfs_set(&self->a, "tx_limit", "131072"));
+	EXPECT_EQ(POLLOUT, rig_poll(self->fd, POLLOUT, 1000) & POLLOUT);
+	before = total;
+	ASSERT_EQ(0, fill_until_full(self->fd, seed, &total));
+	EXPECT_LE(before + 65536, total);
+	EXPECT_GE(131072, vportx_node_counter(&self->a, "tx_queued"));
+	ASSERT_EQ(0, rig_ctl_ok("sink %s %zu %" PRIu64, self->main, total,
+				seed));
+	rig_sink_check(_metadata, self->main, total, pattern_hash(seed, total));
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, 0));
+	EXPECT_EQ(0, fsync(self->fd));
+	EXPECT_EQ(0, vportx_node_counter(&self->a, "tx_queued"));
+}
+
+/*
+ * hold changes at run time on a direct node, while it is closed (EBUSY
+ * while open); a stacked node's never changes (EOPNOTSUPP). Set to
+ * always, the closed node takes what the host sends; set back to open, it
+ * takes nothing until opened. What it took stays for the reader.
+ */
+TEST_F_TIMEOUT(node, hold_at_run_time, 120)
+{
+	uint64_t seed = variant->seed + 16;
+	const char *other = variant->hold == VPORTX_HOLD_ALWAYS ? "open" :
+			    "always";
+	struct rig_recv res;
+
+	EXPECT_EQ(-EINVAL, vportx_node_sysfs_set(&self->a, "hold", "often"));
+	if (!variant->direct) {
+		EXPECT_EQ(-EOPNOTSUPP, vportx_node_sysfs_set(&self->a, "hold",
+							     other));
+		expect_attr(_metadata, &self->a, "hold", variant->hold_name);
+		return;
+	}
+	EXPECT_EQ(-EBUSY, vportx_node_sysfs_set(&self->a, "hold", other));
+	EXPECT_EQ(0, vportx_node_sysfs_set(&self->a, "hold",
+					   variant->hold_name));
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, vportx_node_sysfs_set(&self->a, "hold", "always"));
+	expect_attr(_metadata, &self->a, "hold", "always");
+	source_landed(_metadata, self->main, 8192, seed);
+	EXPECT_EQ(8192, vportx_node_counter(&self->a, "rx_queued"));
+	ASSERT_EQ(0, vportx_node_sysfs_set(&self->a, "hold", "open"));
+	expect_attr(_metadata, &self->a, "hold", "open");
+	/* The port is closed: QEMU passes nothing on. */
+	ASSERT_EQ(0, rig_ctl_ok("source %s 4096 %" PRIu64, self->main,
+				seed + 1));
+	usleep(500000);
+	EXPECT_EQ(8192, vportx_node_counter(&self->a, "rx_queued"));
+	self->fd = vportx_open_node_host(&self->a, HOST_WAIT_MS);
+	ASSERT_LE(0, self->fd) TH_LOG("reopen: %s", strerror(-self->fd));
+	ASSERT_EQ(0, rig_recv(self->fd, seed, 8192, 8192, &res));
+	EXPECT_EQ(-1, res.bad);
+	ASSERT_EQ(0, rig_recv(self->fd, seed + 1, 4096, 4096, &res));
+	EXPECT_EQ(-1, res.bad);
+}
+
 /* INFO agrees with sysfs: one opener, and the same byte counters. */
 TEST_F(node, info_matches_sysfs)
 {

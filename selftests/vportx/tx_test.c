@@ -115,15 +115,6 @@ static char *pattern_part(uint64_t seed, size_t off, size_t len)
 	return buf;
 }
 
-static uint64_t pattern_hash(uint64_t seed, size_t len)
-{
-	char *buf = pattern_part(seed, 0, len);
-	uint64_t h = fnv64_update(FNV64_INIT, buf, len);
-
-	free(buf);
-	return h;
-}
-
 /* write() bytes [@off, @off + @len) of pattern @seed to @fd: the result. */
 static ssize_t write_part(int fd, uint64_t seed, size_t off, size_t len)
 {

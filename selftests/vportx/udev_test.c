@@ -480,8 +480,8 @@ static void expect_backend(struct __test_metadata *_metadata,
 }
 
 /*
- * backend=direct in the policy has udev claim the port's device, with
- * that port's settings for every port of it, but not while a node of the
+ * backend=direct in the policy has udev claim the port's device, each
+ * port then getting its own settings, but not while a node of the
  * device is open (and then no node is detached); a device released by
  * hand stays with virtio_console, its ports attached stacked, until
  * claimed by hand again.
@@ -499,8 +499,9 @@ TEST_F_TIMEOUT(udev, policy_claims_device, 600)
 	ASSERT_EQ(0, sh("rm -f /run/vportx/released/virtio%u", n));
 	ASSERT_EQ(0, write_file(POLICY_D "/50-direct.conf",
 				"direct.a backend=direct hold=always "
-				"rx_budget=64K\n"
-				"direct.b rx_budget=128K\n"));
+				"tx_limit=256K rx_budget=64K\n"
+				"direct.b tx_limit=2M tx_low=1M "
+				"rx_budget=128K\n"));
 	fd = open("/dev/vportx/direct.b", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd) TH_LOG("direct.b: %s", strerror(errno));
 	ASSERT_EQ(0, sh("udevadm trigger --action=change --settle "
@@ -513,8 +514,13 @@ TEST_F_TIMEOUT(udev, policy_claims_device, 600)
 			"/sys/class/virtio-ports/vport%up%u", n, m));
 	expect_backend(_metadata, "direct.a", "direct");
 	expect_backend(_metadata, "direct.b", "direct");
-	expect_link_attr(_metadata, "direct.b", "hold", "always");
-	/* Each port's own RX budget: the claim's is the default. */
+	/* Each port's own settings: the claim's are the defaults. */
+	expect_link_attr(_metadata, "direct.a", "hold", "always");
+	expect_link_attr(_metadata, "direct.b", "hold", "open");
+	expect_link_attr(_metadata, "direct.a", "tx_limit", "262144");
+	expect_link_attr(_metadata, "direct.a", "tx_low", "131072");
+	expect_link_attr(_metadata, "direct.b", "tx_limit", "2097152");
+	expect_link_attr(_metadata, "direct.b", "tx_low", "1048576");
 	expect_link_attr(_metadata, "direct.a", "rx_budget", "65536");
 	expect_link_attr(_metadata, "direct.b", "rx_budget", "131072");
 	EXPECT_EQ(0, sh(VPORTXCTL " release virtio%u", n));
