@@ -914,36 +914,110 @@ static void bulk_in_run(enum node_kind k, int run)
 }
 
 /*
- * splice() out of the node, into a pipe emptied by read(): the stock and
- * stacked nodes have no splice_read (their errno is reported), the direct
- * node gives the received pages to the pipe.
+ * Where splice_in() empties its pipe: read() into memory (one copy, like
+ * read() from the node), splice() into a tmpfs file (one copy, into the
+ * page cache), or splice() to /dev/null (no copy at all: what the port
+ * delivers with no guest copy, checked by count only).
  */
-static void splice_in(enum node_kind k, int run, int *supported)
+enum splice_sink { TO_READ, TO_FILE, TO_NULL, NSINKS };
+static const char *const splice_names[NSINKS] = {
+	"splice_read", "splice_file", "splice_null" };
+static const char *splice_file = "/dev/shm/vportx-bench-in.dat";
+
+/* Move @n bytes out of pipe @p into @out, or fail. */
+static void pipe_out(int p, int out, size_t n, const char *wl)
 {
-	const char *wl = "splice_read";
-	size_t done = 0;
+	while (n) {
+		ssize_t m = splice(p, NULL, out, NULL, n, 0);
+
+		if (m < 0 && errno == EINTR)
+			continue;
+		if (m <= 0)
+			fail("%s: splice out: %s", wl, m ? strerror(errno) : "0");
+		n -= m;
+	}
+}
+
+/* Empty pipe @p of @n bytes, received at offset @done, into @sink. */
+static void pipe_drain(enum splice_sink sink, int p, int out, size_t done,
+		       size_t n)
+{
+	if (sink == TO_READ)
+		read_exact(p, recv_buf + done, n, n, splice_names[sink]);
+	else
+		pipe_out(p, out, n, splice_names[sink]);
+}
+
+/* What TO_FILE and TO_NULL splice to; -1 for TO_READ. */
+static int splice_out_fd(enum splice_sink sink)
+{
+	int fd = -1;
+
+	if (sink == TO_FILE)
+		fd = open(splice_file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+			  0600);
+	else if (sink == TO_NULL)
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (sink != TO_READ && fd < 0)
+		fail("%s: %s", splice_names[sink], strerror(errno));
+	return fd;
+}
+
+/* After the timing: what was received is the pattern (TO_NULL: count only). */
+static void splice_check(enum node_kind k, enum splice_sink sink, int out)
+{
+	const char *wl = splice_names[sink];
+
+	if (sink == TO_NULL)
+		return;
+	if (sink == TO_FILE) {
+		if (lseek(out, 0, SEEK_SET))
+			fail("%s: lseek: %s", wl, strerror(errno));
+		read_exact(out, recv_buf, cfg.bulk, MIB, wl);
+	}
+	if (memcmp(recv_buf, bulk_buf, cfg.bulk))
+		fail("%s %s: data differs from the pattern", wl, kind_name[k]);
+}
+
+/*
+ * Whether node @k has splice_read: the stock and stacked nodes have none
+ * (their errno is reported once), the direct node has.
+ */
+static int splice_supported(enum node_kind k, int fd, int p, const char *wl)
+{
+	ssize_t n = splice(fd, NULL, p, NULL, 4096, SPLICE_F_NONBLOCK);
+
+	if (n >= 0 || errno == EAGAIN)
+		return 1;
+	result_str(wl, kind_name[k], "errno", errname(errno));
+	info("%s: splice from the %s node: %s", wl, kind_name[k],
+	     strerror(errno));
+	return 0;
+}
+
+/*
+ * splice() out of the node into a pipe of 1 MiB, emptied into @sink; the
+ * direct node gives the received pages to the pipe.
+ */
+static void splice_in(enum node_kind k, int run, enum splice_sink sink,
+		      int *supported)
+{
+	const char *wl = splice_names[sink];
+	int fd, out = -1, p[2];
 	struct cpu_mark a, b;
-	int fd, p[2];
+	size_t done = 0;
 
 	reset_ports();
 	fd = open_node(k, main_port(k), main_node(k));
 	if (pipe2(p, O_CLOEXEC))
 		fail("pipe: %s", strerror(errno));
 	fcntl(p[1], F_SETPIPE_SZ, (int)MIB);
-	if (*supported < 0) {
-		ssize_t n = splice(fd, NULL, p[1], NULL, 4096,
-				   SPLICE_F_NONBLOCK);
-
-		*supported = n >= 0 || errno == EAGAIN;
-		if (!*supported) {
-			result_str(wl, kind_name[k], "errno", errname(errno));
-			info("%s: splice from the %s node: %s", wl,
-			     kind_name[k], strerror(errno));
-		}
-	}
+	if (*supported < 0)
+		*supported = splice_supported(k, fd, p[1], wl);
 	if (!*supported)
 		goto out;
 	memset(recv_buf, 0, cfg.bulk);
+	out = splice_out_fd(sink);
 	cpu_mark(&a);
 	CTL("source %s %zu %d", main_port(k), cfg.bulk, SEED_BULK);
 	while (done < cfg.bulk) {
@@ -953,16 +1027,20 @@ static void splice_in(enum node_kind k, int run, int *supported)
 			continue;
 		if (n <= 0)
 			fail("%s: splice: %s", wl, n ? strerror(errno) : "EOF");
-		read_exact(p[0], recv_buf + done, n, n, wl);
+		pipe_drain(sink, p[0], out, done, n);
 		done += n;
 	}
 	cpu_mark(&b);
 	source_check(main_port(k), cfg.bulk);
-	if (memcmp(recv_buf, bulk_buf, cfg.bulk))
-		fail("%s %s: data differs from the pattern", wl, kind_name[k]);
+	splice_check(k, sink, out);
 	result(wl, kind_name[k], run, "bw", cfg.bulk / (b.t - a.t) / 1e6,
 	       "MB/s");
+	busy_results(wl, kind_name[k], run, &a, &b);
+	cpu_results(wl, kind_name[k], run, &a, &b, cfg.bulk);
 out:
+	if (out >= 0)
+		close(out);
+	unlink(splice_file);
 	close(p[0]);
 	close(p[1]);
 	close(fd);
@@ -1270,6 +1348,7 @@ int main(int argc, char **argv)
 {
 	struct utsname u;
 	int opt, splice_ok[NKINDS] = { -1, -1, -1 };
+	enum splice_sink sink;
 	double t_start = now();
 	size_t i;
 
@@ -1346,9 +1425,11 @@ int main(int argc, char **argv)
 		stage("bulk_read");
 		ALTERNATE(bulk_in_run(k, _run));
 	}
-	if (wanted("splice_read")) {
-		stage("splice_read");
-		ALTERNATE(splice_in(k, _run, &splice_ok[k]));
+	for (sink = TO_READ; sink < NSINKS; sink++) {
+		if (!wanted(splice_names[sink]))
+			continue;
+		stage(splice_names[sink]);
+		ALTERNATE(splice_in(k, _run, sink, &splice_ok[k]));
 	}
 	if (wanted("pingpong")) {
 		stage("pingpong");
