@@ -482,6 +482,21 @@ static ssize_t dport_splice_read(struct vportx_node *node,
  * Drop the references of the elements the device has used. Locked. Room
  * for a push that found none: the TX work is kicked, whoever reclaims.
  */
+/*
+ * Writers and splicers waiting for room may go on, and a push that found
+ * none goes again. Under the lock.
+ */
+static void tx_wake(struct vportx_dport *port)
+{
+	if (!port->node)
+		return;
+	wake_up_interruptible(&port->node->wq);
+	if (port->tx_full) {
+		port->tx_full = false;
+		vportx_tx_kick(port->node);
+	}
+}
+
 static void tx_reclaim(struct vportx_dport *port)
 {
 	unsigned int len;
@@ -493,13 +508,16 @@ static void tx_reclaim(struct vportx_dport *port)
 		put_page(page);
 		any = true;
 	}
-	if (!any || !port->node)
-		return;
-	wake_up_interruptible(&port->node->wq);
-	if (port->tx_full) {
-		port->tx_full = false;
-		vportx_tx_kick(port->node);
-	}
+	if (any)
+		tx_wake(port);
+}
+
+/* The host is back: what tx_give() put off goes now. */
+static void tx_resume(struct vportx_dport *port)
+{
+	spin_lock_irq(&port->lock);
+	tx_wake(port);
+	spin_unlock_irq(&port->lock);
 }
 
 /*
@@ -528,8 +546,9 @@ static int tx_add(struct vportx_dport *port, struct page *page, size_t off,
 }
 
 /*
- * tx_add() for a port that may be gone (ENODEV) or paused (EAGAIN, and a
- * kick once it resumes), room made first.
+ * tx_add() for a port that may be gone (ENODEV), paused or without a host
+ * (EAGAIN, and a kick once it resumes or the host is back: QEMU throws
+ * away what a port with no host sends), room made first.
  */
 static int tx_give(struct vportx_dport *port, struct page *page, size_t off,
 		   size_t len)
@@ -537,7 +556,7 @@ static int tx_give(struct vportx_dport *port, struct page *page, size_t off,
 	int ret = -ENODEV;
 
 	spin_lock_irq(&port->lock);
-	if (port->gone || port->paused) {
+	if (port->gone || port->paused || !READ_ONCE(port->host_connected)) {
 		put_page(page);
 		if (!port->gone) {
 			port->tx_full = true;
@@ -608,7 +627,7 @@ static bool tx_room(struct vportx_dport *port)
 
 	spin_lock_irq(&port->lock);
 	room = port->gone;
-	if (!room && !port->paused) {
+	if (!room && !port->paused && READ_ONCE(port->host_connected)) {
 		tx_reclaim(port);
 		room = port->tx_inflight < DPORT_TX_INFLIGHT &&
 		       port->out_vq->num_free;
@@ -843,12 +862,18 @@ int vportx_dport_attach(struct vportx_dport *port)
 	return 0;
 }
 
-/* PORT_OPEN from the device. Under the device's lock. */
+/*
+ * PORT_OPEN from the device. Under the device's lock. A host that comes
+ * back takes what writers queued meanwhile: tx_give() found no host.
+ */
 void vportx_dport_host(struct vportx_dport *port, bool connected)
 {
 	WRITE_ONCE(port->host_connected, connected);
-	if (port->node)
-		vportx_node_port_state(port->node, connected, false);
+	if (!port->node)
+		return;
+	vportx_node_port_state(port->node, connected, false);
+	if (connected)
+		tx_resume(port);
 }
 
 /*
@@ -935,13 +960,7 @@ void vportx_dport_resume(struct vportx_dport *port)
 		port_find_queues(port);
 	port->paused = false;
 	fill = port->guest_open && !port->gone;
-	if (port->node) {
-		wake_up_interruptible(&port->node->wq);
-		if (port->tx_full) {
-			port->tx_full = false;
-			vportx_tx_kick(port->node);
-		}
-	}
+	tx_wake(port);
 	spin_unlock_irq(&port->lock);
 	if (fill)
 		rx_fill(port);

@@ -10,8 +10,12 @@
  * Every byte that arrives is checked by the host peer, and the counters
  * tx_bytes + tx_queued + tx_dropped account for every byte written.
  *
- * The host side of test.spare is taken away ("disconnect") to stop the
- * port from taking bytes: then whatever is written stays in the queue.
+ * The host side of the port is taken away ("disconnect") to stop it from
+ * taking bytes: then whatever is written stays in the queue.
+ *
+ * Over each backend: stacked on test.spare (test.unix beside it), and
+ * direct on direct.b (direct.a beside it), the device claimed for each
+ * test and the node's tx_limit and tx_low set in sysfs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,39 +38,81 @@
 #include "vportx_util.h"
 
 #define CTL_PATH "/dev/" VPORTX_CONTROL_NAME
-#define PORT "test.spare"
 #define WAIT_MS 10000
 #define LIMIT 65536
 #define LOW 16384
+#define XSTR(x) #x
+#define STR(x) XSTR(x)
 
-/* test.spare attached with a 64 KiB queue, its data node open. */
+/* The port's node with a 64 KiB queue, open. */
 FIXTURE(tx) {
 	int ctl;
+	const char *port;	/* test.spare or direct.b */
+	const char *other;	/* test.unix or direct.a */
 	struct vportx_attach a;
 	int fd;			/* the data node, or -1 once closed */
+	int claimed;		/* direct: the device is claimed */
+	unsigned int index;	/* direct: N of its virtioN */
+	unsigned int other_nr;	/* direct: M of the other port's vportNpM */
 };
 
 FIXTURE_VARIANT(tx) {
 	__u32 hold;
+	int direct;		/* the direct backend, not the stacked one */
 	uint64_t seed;		/* first pattern seed; tests add to it */
 };
 
 FIXTURE_VARIANT_ADD(tx, hold_open) { .hold = VPORTX_HOLD_OPEN, .seed = 3000 };
 FIXTURE_VARIANT_ADD(tx, hold_always) { .hold = VPORTX_HOLD_ALWAYS,
 				       .seed = 3100 };
+FIXTURE_VARIANT_ADD(tx, direct_hold_open) { .hold = VPORTX_HOLD_OPEN,
+					    .direct = 1, .seed = 3200 };
+FIXTURE_VARIANT_ADD(tx, direct_hold_always) { .hold = VPORTX_HOLD_ALWAYS,
+					      .direct = 1, .seed = 3300 };
+
+/* Direct: claim the device of direct.a and direct.b; direct.b's node. */
+static void setup_direct(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(tx) *self, __u32 hold)
+{
+	unsigned int nr, index;
+	int ret;
+
+	ASSERT_EQ(0, rig_wait_port(self->port, 1));
+	ASSERT_EQ(0, rig_wait_port(self->other, 1));
+	ASSERT_EQ(0, vportx_stock_numbers(self->port, &self->index, &nr));
+	ASSERT_EQ(0, vportx_stock_numbers(self->other, &index,
+					  &self->other_nr));
+	ASSERT_EQ(self->index, index);
+	ret = vportx_claim_ioctl(self->ctl, VPORTX_IOC_CLAIM, self->index,
+				 hold);
+	ASSERT_EQ(0, ret) TH_LOG("claim: %s", strerror(-ret));
+	self->claimed = 1;
+	ret = vportx_find_direct(self->ctl, self->index, nr, &self->a);
+	ASSERT_EQ(0, ret) TH_LOG("node of %s: %s", self->port, strerror(-ret));
+	ASSERT_EQ(0, vportx_node_sysfs_set(&self->a, "tx_low", STR(LOW)));
+	ASSERT_EQ(0, vportx_node_sysfs_set(&self->a, "tx_limit", STR(LIMIT)));
+}
 
 FIXTURE_SETUP(tx)
 {
 	int ret;
 
 	self->fd = -1;
-	ASSERT_EQ(0, rig_ctl_ok("reset " PORT));
-	ASSERT_EQ(0, rig_ctl_ok("connect " PORT));
+	self->port = variant->direct ? "direct.b" : "test.spare";
+	self->other = variant->direct ? "direct.a" : "test.unix";
+	ASSERT_EQ(0, rig_ctl_ok("reset %s", self->port));
+	ASSERT_EQ(0, rig_ctl_ok("connect %s", self->port));
 	self->ctl = open(CTL_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->ctl) TH_LOG("%s: %s", CTL_PATH, strerror(errno));
-	ret = vportx_attach_port_tx(self->ctl, PORT, variant->hold, LIMIT, LOW,
-				    &self->a);
-	ASSERT_EQ(0, ret) TH_LOG("attach " PORT ": %s", strerror(-ret));
+	if (variant->direct) {
+		setup_direct(_metadata, self, variant->hold);
+	} else {
+		ret = vportx_attach_port_tx(self->ctl, self->port,
+					    variant->hold, LIMIT, LOW,
+					    &self->a);
+		ASSERT_EQ(0, ret) TH_LOG("attach %s: %s", self->port,
+					 strerror(-ret));
+	}
 	self->fd = vportx_open_node_host(&self->a, WAIT_MS);
 	ASSERT_LE(0, self->fd) TH_LOG("data node: %s", strerror(-self->fd));
 }
@@ -77,10 +123,17 @@ FIXTURE_TEARDOWN(tx)
 	vportx_node_sysfs_set(&self->a, "tx_drain_ms", "0");
 	if (self->fd >= 0)
 		close(self->fd);
-	vportx_detach_minor(self->ctl, self->a.minor);
+	if (self->claimed) {
+		vportx_claim_ioctl(self->ctl, VPORTX_IOC_RELEASE, self->index,
+				   0);
+		EXPECT_EQ(0, rig_wait_port(self->port, 1));
+		EXPECT_EQ(0, rig_wait_port(self->other, 1));
+	} else {
+		vportx_detach_minor(self->ctl, self->a.minor);
+	}
 	close(self->ctl);
-	rig_ctl_ok("reset " PORT);
-	rig_ctl_ok("connect " PORT);
+	rig_ctl_ok("reset %s", self->port);
+	rig_ctl_ok("connect %s", self->port);
 }
 
 static long long attr(FIXTURE_DATA(tx) *self, const char *name)
@@ -92,17 +145,17 @@ static long long attr(FIXTURE_DATA(tx) *self, const char *name)
 static void host_away(struct __test_metadata *_metadata,
 		      FIXTURE_DATA(tx) *self)
 {
-	ASSERT_EQ(0, rig_ctl_ok("disconnect " PORT));
+	ASSERT_EQ(0, rig_ctl_ok("disconnect %s", self->port));
 	ASSERT_EQ(0, vportx_wait_attr(&self->a, "host_connected", "0",
 				      WAIT_MS));
 }
 
 /* Bring the host back and start a sink for @n bytes of pattern @seed. */
-static void host_back_sink(struct __test_metadata *_metadata, size_t n,
-			   uint64_t seed)
+static void host_back_sink(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(tx) *self, size_t n, uint64_t seed)
 {
-	ASSERT_EQ(0, rig_ctl_ok("connect " PORT));
-	ASSERT_EQ(0, rig_ctl_ok("sink " PORT " %zu %" PRIu64, n, seed));
+	ASSERT_EQ(0, rig_ctl_ok("connect %s", self->port));
+	ASSERT_EQ(0, rig_ctl_ok("sink %s %zu %" PRIu64, self->port, n, seed));
 }
 
 /* Bytes [@off, @off + @len) of pattern @seed, in a fresh buffer. */
@@ -160,12 +213,12 @@ TEST_F(tx, limit_eagain_pollout)
 	EXPECT_EQ(2, attr(self, "stalls"));
 	EXPECT_EQ(0, attr(self, "tx_bytes"));
 
-	host_back_sink(_metadata, total, seed);
+	host_back_sink(_metadata, self, total, seed);
 	EXPECT_EQ(POLLOUT, rig_poll(self->fd, POLLOUT, WAIT_MS) & POLLOUT);
 	EXPECT_LE(attr(self, "tx_queued"), LOW);
 	ASSERT_EQ((ssize_t)(total - LIMIT),
 		  write_part(self->fd, seed, LIMIT, total - LIMIT));
-	rig_sink_check(_metadata, PORT, total, pattern_hash(seed, total));
+	rig_sink_check(_metadata, self->port, total, pattern_hash(seed, total));
 	EXPECT_EQ(0, queue_empty(self));
 	EXPECT_EQ((long long)total, attr(self, "tx_bytes"));
 }
@@ -204,10 +257,10 @@ TEST_F(tx, blocked_writer_resumes)
 	pid = writer_stuck_at_limit(_metadata, self, seed, total);
 	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG)) TH_LOG("writer ended");
 	EXPECT_EQ(1, attr(self, "stalls"));
-	host_back_sink(_metadata, total, seed);
+	host_back_sink(_metadata, self, total, seed);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	rig_sink_check(_metadata, PORT, total, pattern_hash(seed, total));
+	rig_sink_check(_metadata, self->port, total, pattern_hash(seed, total));
 	EXPECT_EQ(0, queue_empty(self));
 	EXPECT_EQ((long long)total, attr(self, "tx_bytes"));
 }
@@ -233,8 +286,8 @@ TEST_F(tx, close_with_host_away)
 	EXPECT_EQ(0, attr(self, "tx_bytes"));
 	if (open)
 		return;
-	host_back_sink(_metadata, n, seed);
-	rig_sink_check(_metadata, PORT, n, pattern_hash(seed, n));
+	host_back_sink(_metadata, self, n, seed);
+	rig_sink_check(_metadata, self->port, n, pattern_hash(seed, n));
 	EXPECT_EQ(0, queue_empty(self));
 	EXPECT_EQ((long long)n, attr(self, "tx_bytes"));
 }
@@ -252,7 +305,7 @@ TEST_F(tx, close_drains)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		usleep(300000);
-		_exit(rig_ctl_ok("connect " PORT) ? 1 : 0);
+		_exit(rig_ctl_ok("connect %s", self->port) ? 1 : 0);
 	}
 	EXPECT_EQ(0, close(self->fd));
 	self->fd = -1;
@@ -262,8 +315,8 @@ TEST_F(tx, close_drains)
 		EXPECT_EQ((long long)n, attr(self, "tx_bytes"));
 	}
 	EXPECT_EQ(0, attr(self, "tx_dropped"));
-	ASSERT_EQ(0, rig_ctl_ok("sink " PORT " %zu %" PRIu64, n, seed));
-	rig_sink_check(_metadata, PORT, n, pattern_hash(seed, n));
+	ASSERT_EQ(0, rig_ctl_ok("sink %s %zu %" PRIu64, self->port, n, seed));
+	rig_sink_check(_metadata, self->port, n, pattern_hash(seed, n));
 }
 
 static void on_alarm(int sig)
@@ -309,11 +362,11 @@ TEST_F(tx, fsync_waits_for_port)
 	EXPECT_EQ(-1, fsync(self->fd));
 	EXPECT_EQ(EINTR, errno);
 	EXPECT_EQ((long long)n, attr(self, "tx_queued"));
-	host_back_sink(_metadata, n, seed);
+	host_back_sink(_metadata, self, n, seed);
 	EXPECT_EQ(0, fsync(self->fd));
 	EXPECT_EQ(0, attr(self, "tx_queued"));
 	EXPECT_EQ((long long)n, attr(self, "tx_bytes"));
-	rig_sink_check(_metadata, PORT, n, pattern_hash(seed, n));
+	rig_sink_check(_metadata, self->port, n, pattern_hash(seed, n));
 }
 
 /* splice into @fd the @len bytes of @buf through a pipe: the result. */
@@ -356,10 +409,10 @@ TEST_F(tx, splice_after_write_keeps_order)
 	EXPECT_EQ(-1, vmsplice_part(self->fd, mid, b));
 	EXPECT_EQ(EAGAIN, errno);
 	set_nonblock(_metadata, self->fd, 0);
-	host_back_sink(_metadata, total, seed);
+	host_back_sink(_metadata, self, total, seed);
 	EXPECT_EQ((ssize_t)b, vmsplice_part(self->fd, mid, b));
 	EXPECT_EQ((ssize_t)c, write_part(self->fd, seed, a + b, c));
-	rig_sink_check(_metadata, PORT, total, pattern_hash(seed, total));
+	rig_sink_check(_metadata, self->port, total, pattern_hash(seed, total));
 	EXPECT_EQ(0, queue_empty(self));
 	EXPECT_EQ((long long)total, attr(self, "tx_bytes"));
 	free(mid);
@@ -383,8 +436,8 @@ TEST_F(tx, small_writes_coalesce)
 	EXPECT_EQ((long long)(n * len), attr(self, "tx_queued"));
 	EXPECT_EQ((long long)((n * len + 4095) / 4096), attr(self, "tx_pages"));
 	EXPECT_EQ(0, attr(self, "tx_pushes"));
-	host_back_sink(_metadata, n * len, seed);
-	rig_sink_check(_metadata, PORT, n * len, pattern_hash(seed, n * len));
+	host_back_sink(_metadata, self, n * len, seed);
+	rig_sink_check(_metadata, self->port, n * len, pattern_hash(seed, n * len));
 	EXPECT_EQ(0, queue_empty(self));
 	EXPECT_EQ(1, attr(self, "tx_pushes"));
 	EXPECT_EQ(0, close(self->fd));
@@ -401,14 +454,14 @@ TEST_F(tx, write_after_pause_pushed_at_once)
 	uint64_t seed = variant->seed + 11;
 	size_t i, len = 100;
 
-	ASSERT_EQ(0, rig_ctl_ok("sink " PORT " %zu %" PRIu64, 3 * len, seed));
+	ASSERT_EQ(0, rig_ctl_ok("sink %s %zu %" PRIu64, self->port, 3 * len, seed));
 	for (i = 0; i < 3; i++) {
 		usleep(20000);
 		ASSERT_EQ((ssize_t)len, write_part(self->fd, seed, i * len, len));
 		EXPECT_EQ(0, attr(self, "tx_queued"));
 		EXPECT_EQ((long long)i + 1, attr(self, "tx_pushes"));
 	}
-	rig_sink_check(_metadata, PORT, 3 * len, pattern_hash(seed, 3 * len));
+	rig_sink_check(_metadata, self->port, 3 * len, pattern_hash(seed, 3 * len));
 }
 
 /*
@@ -425,11 +478,11 @@ TEST_F(tx, stream_tail_pushed_without_fsync)
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, vportx_node_sysfs_set(&self->a, "tx_coalesce_us",
 					   "100000"));
-	ASSERT_EQ(0, rig_ctl_ok("sink " PORT " %zu %" PRIu64, n * len, seed));
+	ASSERT_EQ(0, rig_ctl_ok("sink %s %zu %" PRIu64, self->port, n * len, seed));
 	for (i = 0; i < n; i++)
 		ASSERT_EQ((ssize_t)len, write(self->fd, buf + i * len, len));
 	free(buf);
-	rig_sink_check(_metadata, PORT, n * len, pattern_hash(seed, n * len));
+	rig_sink_check(_metadata, self->port, n * len, pattern_hash(seed, n * len));
 	EXPECT_EQ(0, attr(self, "tx_queued"));
 	EXPECT_EQ((long long)(n * len), attr(self, "tx_bytes"));
 	EXPECT_GT((long long)n / 10, attr(self, "tx_pushes"));
@@ -440,14 +493,14 @@ TEST_F_TIMEOUT(tx, small_writes, 300)
 {
 	uint64_t seed = variant->seed + 8;
 
-	rig_to_host(_metadata, self->fd, PORT, seed, 20000 * 64, 64);
+	rig_to_host(_metadata, self->fd, self->port, seed, 20000 * 64, 64);
 	EXPECT_EQ(0, queue_empty(self));
 	EXPECT_EQ(20000 * 64, attr(self, "tx_bytes"));
 	EXPECT_GE(20000, attr(self, "tx_pushes"));
 	EXPECT_LE(1, attr(self, "tx_pushes"));
 }
 
-/* While test.spare's writer is stuck at its limit, test.unix moves 1 MiB. */
+/* While the port's writer is stuck at its limit, the other port moves 1 MiB. */
 TEST_F_TIMEOUT(tx, full_port_does_not_stall_another, 300)
 {
 	uint64_t seed = variant->seed + 9;
@@ -457,19 +510,25 @@ TEST_F_TIMEOUT(tx, full_port_does_not_stall_another, 300)
 	pid_t pid;
 
 	pid = writer_stuck_at_limit(_metadata, self, seed, total);
-	ASSERT_EQ(0, rig_ctl_ok("reset test.unix"));
-	ret = vportx_attach_port(self->ctl, "test.unix", variant->hold, &other);
-	ASSERT_EQ(0, ret) TH_LOG("attach test.unix: %s", strerror(-ret));
+	ASSERT_EQ(0, rig_ctl_ok("reset %s", self->other));
+	if (self->claimed)
+		ret = vportx_find_direct(self->ctl, self->index,
+					 self->other_nr, &other);
+	else
+		ret = vportx_attach_port(self->ctl, self->other, variant->hold,
+					 &other);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", self->other, strerror(-ret));
 	fd = vportx_open_node_host(&other, WAIT_MS);
-	ASSERT_LE(0, fd) TH_LOG("test.unix: %s", strerror(-fd));
-	rig_to_host(_metadata, fd, "test.unix", seed + 50, 1 << 20, 65536);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", self->other, strerror(-fd));
+	rig_to_host(_metadata, fd, self->other, seed + 50, 1 << 20, 65536);
 	close(fd);
-	EXPECT_EQ(0, vportx_detach_minor(self->ctl, other.minor));
+	if (!self->claimed)
+		EXPECT_EQ(0, vportx_detach_minor(self->ctl, other.minor));
 	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG)) TH_LOG("writer ended");
-	host_back_sink(_metadata, total, seed);
+	host_back_sink(_metadata, self, total, seed);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	rig_sink_check(_metadata, PORT, total, pattern_hash(seed, total));
+	rig_sink_check(_metadata, self->port, total, pattern_hash(seed, total));
 }
 
 TEST_HARNESS_MAIN
