@@ -479,10 +479,6 @@ static ssize_t dport_splice_read(struct vportx_node *node,
 }
 
 /*
- * Drop the references of the elements the device has used. Locked. Room
- * for a push that found none: the TX work is kicked, whoever reclaims.
- */
-/*
  * Writers and splicers waiting for room may go on, and a push that found
  * none goes again. Under the lock.
  */
@@ -497,6 +493,10 @@ static void tx_wake(struct vportx_dport *port)
 	}
 }
 
+/*
+ * Drop the references of the elements the device has used. Locked. Room
+ * for a push that found none: the TX work is kicked, whoever reclaims.
+ */
 static void tx_reclaim(struct vportx_dport *port)
 {
 	unsigned int len;
