@@ -851,27 +851,27 @@ static int set_attr_num(struct udev_device *node, const char *attr,
  * gives them, the defaults where it is silent: a claim gives every port
  * of the device the same, and these are each port's own. The kernel
  * wants tx_low below tx_limit after each write, so tx_low goes first when
- * it is below the node's tx_limit now. Returns non-zero if one failed.
+ * it is below the node's tx_limit now. A value refused is on stderr.
  */
-static int apply_direct(struct udev_device *node,
-			const struct vportx_settings *s)
+static void apply_direct(struct udev_device *node,
+			 const struct vportx_settings *s)
 {
 	long long limit = s->tx_limit > 0 ? s->tx_limit :
 			  VPORTX_TX_LIMIT_DEFAULT;
 	long long low = s->tx_low > 0 ? s->tx_low : limit / 2;
-	int ret;
+	bool low_first;
 
 	if (strcmp(vx_attr(node, "backend"), "direct"))
-		return 0;
-	ret = set_attr_num(node, "rx_budget", s->rx_budget > 0 ?
-			   s->rx_budget : VPORTX_RX_BUDGET_DEFAULT);
-	if (low < atoll(vx_attr(node, "tx_limit")))
-		ret |= set_attr_num(node, "tx_low", low) |
-		       set_attr_num(node, "tx_limit", limit);
-	else
-		ret |= set_attr_num(node, "tx_limit", limit) |
-		       set_attr_num(node, "tx_low", low);
-	return ret | set_attr(node, "hold", s->hold > 0 ? "always" : "open");
+		return;
+	low_first = low < atoll(vx_attr(node, "tx_limit"));
+	set_attr_num(node, "rx_budget", s->rx_budget > 0 ?
+		     s->rx_budget : VPORTX_RX_BUDGET_DEFAULT);
+	if (low_first)
+		set_attr_num(node, "tx_low", low);
+	set_attr_num(node, "tx_limit", limit);
+	if (!low_first)
+		set_attr_num(node, "tx_low", low);
+	set_attr(node, "hold", s->hold > 0 ? "always" : "open");
 }
 
 /*

@@ -184,17 +184,14 @@ static void setup_stacked(struct __test_metadata *_metadata,
 static void setup_direct(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(node) *self, __u32 hold)
 {
-	unsigned int nr, index;
+	unsigned int nr;
 	int ret;
 
 	self->main = "direct.a";
 	self->other = "direct.b";
-	ASSERT_EQ(0, rig_wait_port(self->main, 1));
-	ASSERT_EQ(0, rig_wait_port(self->other, 1));
-	ASSERT_EQ(0, vportx_stock_numbers(self->main, &self->index, &nr));
-	ASSERT_EQ(0, vportx_stock_numbers(self->other, &index,
-					  &self->other_nr));
-	ASSERT_EQ(self->index, index);
+	ret = vportx_direct_pair(self->main, self->other, &self->index, &nr,
+				 &self->other_nr);
+	ASSERT_EQ(0, ret) TH_LOG("direct ports: %s", strerror(-ret));
 	snprintf(self->stock, sizeof(self->stock), "vport%up%u", self->index,
 		 nr);
 	ASSERT_EQ(0, rig_ctl_ok("reset %s", self->other));

@@ -74,15 +74,12 @@ FIXTURE_VARIANT_ADD(tx, direct_hold_always) { .hold = VPORTX_HOLD_ALWAYS,
 static void setup_direct(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(tx) *self, __u32 hold)
 {
-	unsigned int nr, index;
+	unsigned int nr;
 	int ret;
 
-	ASSERT_EQ(0, rig_wait_port(self->port, 1));
-	ASSERT_EQ(0, rig_wait_port(self->other, 1));
-	ASSERT_EQ(0, vportx_stock_numbers(self->port, &self->index, &nr));
-	ASSERT_EQ(0, vportx_stock_numbers(self->other, &index,
-					  &self->other_nr));
-	ASSERT_EQ(self->index, index);
+	ret = vportx_direct_pair(self->port, self->other, &self->index, &nr,
+				 &self->other_nr);
+	ASSERT_EQ(0, ret) TH_LOG("direct ports: %s", strerror(-ret));
 	ret = vportx_claim_ioctl(self->ctl, VPORTX_IOC_CLAIM, self->index,
 				 hold);
 	ASSERT_EQ(0, ret) TH_LOG("claim: %s", strerror(-ret));

@@ -31,6 +31,23 @@ int vportx_stock_numbers(const char *name, unsigned int *dev,
 	return sscanf(path, "/dev/vport%up%u", dev, nr) == 2 ? 0 : -EPROTO;
 }
 
+int vportx_direct_pair(const char *a, const char *b, unsigned int *index,
+		       unsigned int *nr_a, unsigned int *nr_b)
+{
+	unsigned int index_b;
+	int ret = rig_wait_port(a, 1);
+
+	if (!ret)
+		ret = rig_wait_port(b, 1);
+	if (!ret)
+		ret = vportx_stock_numbers(a, index, nr_a);
+	if (!ret)
+		ret = vportx_stock_numbers(b, &index_b, nr_b);
+	if (!ret && *index != index_b)
+		ret = -EXDEV;
+	return ret;
+}
+
 int vportx_detach_minor(int ctl, __u32 minor)
 {
 	struct vportx_detach d = { .minor = minor };

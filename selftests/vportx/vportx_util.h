@@ -28,6 +28,12 @@ int vportx_info_of(int ctl, __u32 minor, __u32 flags,
  */
 void vportx_release_port(int ctl, const char *name);
 
+/*
+ * Wait for ports @a and @b and give their device's N (*@index) and their
+ * M; -EXDEV if they are not on one virtio-console device.
+ */
+int vportx_direct_pair(const char *a, const char *b, unsigned int *index,
+		       unsigned int *nr_a, unsigned int *nr_b);
 /* CLAIM or RELEASE (@cmd) virtio@index, with hold policy @hold. */
 int vportx_claim_ioctl(int ctl, unsigned long cmd, __u32 index, __u32 hold);
 /*
