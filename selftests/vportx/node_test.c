@@ -677,8 +677,13 @@ TEST_F_TIMEOUT(node, tx_limits_at_run_time, 120)
 	queued = vportx_node_counter(&self->a, "tx_queued");
 	EXPECT_LT(16384, queued);
 	EXPECT_GE(65536, queued);
-	/* Lowered below what is queued: full until down to tx_low. */
-	ASSERT_EQ(0, vportx_node_sysfs_set(&self->a, "tx_limit", "32768"));
+	/*
+	 * Lowered below what is queued: full until down to tx_low. The port
+	 * may still have taken some after the stall looked complete, so go
+	 * well below the 16384 bytes queued at least: 4096, tx_low 0.
+	 */
+	ASSERT_EQ(0, vportx_node_sysfs_set(&self->a, "tx_low", "0"));
+	ASSERT_EQ(0, vportx_node_sysfs_set(&self->a, "tx_limit", "4096"));
 	EXPECT_EQ(0, rig_poll(self->fd, POLLOUT, 200) & POLLOUT);
 	before = total;
 	ASSERT_EQ(0, fill_until_full(self->fd, seed, &total));
