@@ -13,6 +13,7 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/virtio.h>
+#include <linux/workqueue.h>
 
 struct direct_dev;
 
@@ -52,6 +53,8 @@ struct vportx_dport {
 	bool rx_kick_due;	/* buffers posted since the last kick */
 	unsigned int rx_budget;	/* buffers, posted and held together */
 	unsigned int rx_ring;	/* the receive queue's size, in buffers */
+	/* A budget beyond rx_ring: posts buffers as the device fills them. */
+	struct work_struct rx_work;
 	/*
 	 * Pages given to a pipe, with a reference of ours: once the pipe is
 	 * done with one (ours is the only reference left) it is posted

@@ -3,11 +3,13 @@
  * The direct backend's ports: the data path of a node over a port of a
  * device that vportx drives itself (direct.c).
  *
- * RX: a port has a budget of page-sized buffers (the node's rx_budget,
- * within the size of its receive queue), posted to the device or filled
- * and not yet read. A buffer goes back to the device only once the
- * reader has taken all of it: when the reader stops, so does the host,
- * which keeps the rest in its own socket, and nothing is lost. read() copies
+ * RX: a port has a budget of page-sized buffers (the node's rx_budget),
+ * posted to the device or filled and not yet read. A buffer goes back to
+ * the device only once the reader has taken all of it: when the reader
+ * stops, so does the host, which keeps the rest in its own socket, and
+ * nothing is lost. A budget larger than the receive queue is met by
+ * taking the filled buffers off the queue as they come and posting fresh
+ * ones (rx_work), reader or not. read() copies
  * across buffers; splice_read() hands the filled pages themselves to the
  * pipe and posts others in their place: pages the pipe has given back
  * (rx_lent), fresh ones only when none has come back yet.
@@ -65,6 +67,8 @@ static bool port_queues(struct vportx_dport *port)
 	return !port->gone && port->in_vq;
 }
 
+static void rx_refill(struct work_struct *work);
+
 struct vportx_dport *vportx_dport_alloc(struct direct_dev *dd, u32 id)
 {
 	struct vportx_dport *port = kzalloc(sizeof(*port), GFP_KERNEL);
@@ -78,6 +82,7 @@ struct vportx_dport *vportx_dport_alloc(struct direct_dev *dd, u32 id)
 	port_find_queues(port);
 	INIT_LIST_HEAD(&port->rx_ready);
 	INIT_LIST_HEAD(&port->rx_lent);
+	INIT_WORK(&port->rx_work, rx_refill);
 	/* Nothing read yet: the first data is news to an O_ASYNC reader. */
 	port->rx_armed = true;
 	return port;
@@ -167,9 +172,29 @@ static int rx_post(struct vportx_dport *port, struct page *page)
 	return ret;
 }
 
+/*
+ * Move the buffers the device filled to rx_ready. Under the lock; once the
+ * port is gone, or its device frozen, its queue is not ours to look at.
+ */
+static void rx_collect(struct vportx_dport *port)
+{
+	unsigned int len;
+	struct page *page;
+
+	if (!port_queues(port))
+		return;
+	while ((page = virtqueue_get_buf(port->in_vq, &len))) {
+		port->rx_posted--;
+		port->rx_held++;
+		set_page_private(page, min_t(unsigned int, len, PAGE_SIZE));
+		list_add_tail(&page->lru, &port->rx_ready);
+	}
+}
+
 static bool rx_below_budget(struct vportx_dport *port)
 {
 	return !port->gone && !port->paused &&
+	       port->rx_posted < port->rx_ring &&
 	       port->rx_posted + port->rx_held < port->rx_budget;
 }
 
@@ -183,11 +208,13 @@ static void rx_kick(struct vportx_dport *port)
 	spin_unlock_irq(&port->lock);
 }
 
+/* Buffers the device filled count as held: they left the queue. */
 static bool rx_wants(struct vportx_dport *port)
 {
 	bool wants;
 
 	spin_lock_irq(&port->lock);
+	rx_collect(port);
 	wants = rx_below_budget(port);
 	spin_unlock_irq(&port->lock);
 	return wants;
@@ -261,23 +288,23 @@ static void rx_fill(struct vportx_dport *port)
 	rx_kick(port);
 }
 
-/*
- * Move the buffers the device filled to rx_ready. Under the lock; once the
- * port is gone, or its device frozen, its queue is not ours to look at.
- */
-static void rx_collect(struct vportx_dport *port)
+static void rx_refill(struct work_struct *work)
 {
-	unsigned int len;
-	struct page *page;
+	rx_fill(container_of(work, struct vportx_dport, rx_work));
+}
 
-	if (!port_queues(port))
+/*
+ * A budget beyond the queue: the buffers the device filled leave it now,
+ * and rx_work posts others, so the port takes its whole budget while
+ * nobody reads. Under the lock, in the queue's interrupt.
+ */
+static void rx_ahead(struct vportx_dport *port)
+{
+	if (port->rx_budget <= port->rx_ring || !port->guest_open)
 		return;
-	while ((page = virtqueue_get_buf(port->in_vq, &len))) {
-		port->rx_posted--;
-		port->rx_held++;
-		set_page_private(page, min_t(unsigned int, len, PAGE_SIZE));
-		list_add_tail(&page->lru, &port->rx_ready);
-	}
+	rx_collect(port);
+	if (rx_below_budget(port))
+		queue_work(system_wq, &port->rx_work);
 }
 
 /*
@@ -669,6 +696,7 @@ void vportx_dport_in_done(struct vportx_dport *port)
 
 	spin_lock_irqsave(&port->lock, flags);
 	if (port->node) {
+		rx_ahead(port);
 		wake_up_interruptible(&port->node->wq);
 		if (port->rx_armed && READ_ONCE(port->node->fasync)) {
 			port->rx_armed = false;
@@ -698,11 +726,10 @@ static int port_open(struct vportx_dport *port)
 	return port_set_open(port, true);
 }
 
-/* A budget of @bytes, in buffers, within the queue. Under the lock. */
+/* A budget of @bytes, in buffers. Under the lock. */
 static void rx_budget_set(struct vportx_dport *port, u32 bytes)
 {
-	port->rx_budget = min_t(unsigned int, bytes >> PAGE_SHIFT,
-				port->rx_ring);
+	port->rx_budget = bytes >> PAGE_SHIFT;
 }
 
 /*
@@ -918,6 +945,8 @@ void vportx_dport_drop_queues(struct vportx_dport *port)
 	port->out_vq = NULL;
 out:
 	spin_unlock_irq(&port->lock);
+	/* No interrupt queues it again: the queues are gone. */
+	cancel_work_sync(&port->rx_work);
 }
 
 /*

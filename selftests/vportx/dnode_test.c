@@ -3,12 +3,13 @@
  * What only the direct backend's data node does, with both hold policies
  * (node_test runs the common tests, 64 MiB each way among them, on both
  * backends): small writes, splice from the node (zero-copy receive) in
- * bulk, vmsplice and sendfile into it in bulk, data kept
- * across a close and while the reader stops (the host is held back, not
- * dropped), end of file, the node's sysfs and INFO, and what happens to
- * an open node when its device is released or its port unplugged, and the
- * device suspended mid-transfer, or refusing to while its host stalls. Each
- * test claims the rig's third device (direct.a, direct.b) and releases it.
+ * bulk, vmsplice and sendfile into it in bulk, data kept across a close
+ * and while the reader stops (the host is held back, not dropped), a
+ * receive budget beyond the queue, end of file, the node's sysfs and
+ * INFO, and what happens to an open node when its device is released or
+ * its port unplugged, and the device suspended mid-transfer, or refusing
+ * to while its host stalls. Each test claims the rig's third device
+ * (direct.a, direct.b) and releases it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -446,6 +447,45 @@ TEST_F_TIMEOUT(dnode, rx_budget_per_port, 120)
 	EXPECT_GE(262144, queued) TH_LOG("rx_queued %lld", queued);
 	ASSERT_EQ(0, rig_recv(self->fd, seed + 1, n, 65536, &res));
 	EXPECT_EQ(-1, res.bad);
+}
+
+/*
+ * A budget beyond the receive queue (128 buffers, 512 KiB, with QEMU) is
+ * taken whole while nobody reads, with hold=always even while the node is
+ * closed: of 4 MiB sent, more than the queue holds and at most the 2 MiB
+ * budget wait in the guest, and the host holds the rest back. Every byte
+ * arrives once the reader comes.
+ */
+TEST_F_TIMEOUT(dnode, rx_budget_beyond_queue, 120)
+{
+	size_t n = 4 * MIB;
+	uint64_t seed = variant->seed + 16;
+	char reply[RIG_REPLY_MAX], expect[32];
+	struct rig_recv res;
+	long long queued;
+
+	ASSERT_EQ(0, vportx_node_sysfs_set(&self->a, "rx_budget", "2097152"));
+	if (variant->hold == VPORTX_HOLD_ALWAYS) {
+		close(self->fd);
+		self->fd = -1;
+	}
+	ASSERT_EQ(0, rig_ctl_ok("source direct.a %zu %" PRIu64, n, seed));
+	queued = wait_queued_above(&self->a, MIB);
+	EXPECT_LT(MIB, queued);
+	sleep(1);
+	queued = vportx_node_counter(&self->a, "rx_queued");
+	EXPECT_GE(2 * MIB, queued);
+	ASSERT_EQ(1, rig_ctl(reply, sizeof(reply), "wait direct.a 100"));
+	if (self->fd < 0) {
+		self->fd = vportx_open_node_host(&self->a, HOST_WAIT_MS);
+		ASSERT_LE(0, self->fd);
+	}
+	ASSERT_EQ(0, rig_recv(self->fd, seed, n, MIB, &res));
+	EXPECT_EQ(-1, res.bad);
+	ASSERT_EQ(0, rig_ctl(reply, sizeof(reply), "wait direct.a %d",
+			     RIG_JOB_MS));
+	snprintf(expect, sizeof(expect), "sent %zu", n);
+	EXPECT_STREQ(expect, reply);
 }
 
 /*

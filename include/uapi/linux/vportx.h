@@ -46,7 +46,7 @@
  *	@hold, @tx_limit and @tx_low as VPORTX_IOC_ATTACH takes them, and
  *	@rx_budget, 0 (the default) or a byte count in
  *	[VPORTX_RX_BUDGET_MIN, VPORTX_RX_BUDGET_MAX]: the receive buffers the
- *	port may hold, within its receive queue's size. These are where each
+ *	port may hold, posted or filled and not yet read. These are where each
  *	node starts; each node's own may be changed afterwards in its sysfs
  *	directory (Documentation/vportx.rst).
  *	Errors: EPERM without CAP_SYS_ADMIN; EINVAL for flags, reserved
