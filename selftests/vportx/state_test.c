@@ -5,7 +5,10 @@
  * hot-unplugged (sysfs unplugged, ENODEV and POLLHUP | POLLERR for an open
  * node, queued bytes dropped, the node removing itself at its last close,
  * ENXIO for a new open). Also: the module cannot be removed while a node
- * is open.
+ * is open. Each test runs on a stacked node (test.spare and ports
+ * hot-plugged on the second device, attached) and on a direct one
+ * (direct.b and ports hot-plugged on the third device, which each test
+ * claims and releases).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,22 +36,6 @@ static int wait_attr(const struct vportx_attach *a, const char *attr,
 	return vportx_wait_attr(a, attr, want, WAIT_MS);
 }
 
-/* Hot-plug port @id on the second device at @nr and wait for its node. */
-static int hotplug(const char *id, int nr)
-{
-	int ret = rig_ctl_ok("hotplug %s %s 1 %d", id, id, nr);
-
-	return ret ? ret : rig_wait_port(id, 1);
-}
-
-/* Unplug port @id and wait until the guest has removed its stock node. */
-static int unplug(const char *id)
-{
-	int ret = rig_ctl_ok("unplug %s", id);
-
-	return ret ? ret : rig_wait_port(id, 0);
-}
-
 /* A socket on the kernel's uevent multicast group. */
 static int uevent_socket(void)
 {
@@ -74,14 +61,16 @@ static int uevent_has(const char *msg, size_t len, const char *kv)
 	return 0;
 }
 
-/* Wait for a change uevent of the data node of @a carrying @kv. */
+/*
+ * Wait for a change uevent of the data node of @a carrying @kv: by its
+ * name, as a direct node's path is under its virtio device.
+ */
 static int wait_uevent(int sock, const struct vportx_attach *a, const char *kv)
 {
-	char msg[4096], devpath[96];
+	char msg[4096], devname[64];
 	ssize_t n;
 
-	snprintf(devpath, sizeof(devpath),
-		 "DEVPATH=/devices/virtual/vportx/vportx%up%u",
+	snprintf(devname, sizeof(devname), "DEVNAME=vportx%up%u",
 		 a->port_dev, a->port_nr);
 	while (rig_poll(sock, POLLIN, WAIT_MS) > 0) {
 		n = recv(sock, msg, sizeof(msg) - 1, 0);
@@ -89,28 +78,134 @@ static int wait_uevent(int sock, const struct vportx_attach *a, const char *kv)
 			return -EIO;
 		msg[n] = '\0';
 		if (uevent_has(msg, n, "ACTION=change") &&
-		    uevent_has(msg, n, devpath) && uevent_has(msg, n, kv))
+		    uevent_has(msg, n, devname) && uevent_has(msg, n, kv))
 			return 0;
 	}
 	return -ETIMEDOUT;
 }
 
+/* The spare port, and the hot-plugged ones, with each backend. */
 FIXTURE(state) {
-	int ctl;	/* the control device */
+	int ctl;		/* the control device */
+	unsigned int index;	/* direct: N of the claimed device */
+	unsigned int spare_nr;	/* direct: M of the spare port */
+	int claimed;
 };
+
+FIXTURE_VARIANT(state) {
+	int direct;
+	const char *spare;	/* a port no other test of the suite uses */
+	int hot_dev;		/* the device ports are hot-plugged on ... */
+	int hot_nr;		/* ... port hot.K at hot_nr + K */
+	const char *closed_host;	/* host_connected, hold=open, closed */
+};
+
+/* A stacked node does not watch a closed port; a direct one hears all. */
+FIXTURE_VARIANT_ADD(state, stacked) {
+	.spare = "test.spare", .hot_dev = 1, .hot_nr = 20,
+	.closed_host = "unknown",
+};
+FIXTURE_VARIANT_ADD(state, direct) {
+	.direct = 1, .spare = "direct.b", .hot_dev = 2, .hot_nr = 1,
+	.closed_host = "1",
+};
+
+/* Claim the device of the spare port: every port of it gets a node. */
+static void claim_spare(struct __test_metadata *_metadata,
+			FIXTURE_DATA(state) *self, const char *spare)
+{
+	int ret;
+
+	ASSERT_EQ(0, rig_wait_port(spare, 1));
+	ASSERT_EQ(0, vportx_stock_numbers(spare, &self->index,
+					  &self->spare_nr));
+	ret = vportx_claim_ioctl(self->ctl, VPORTX_IOC_CLAIM, self->index,
+				 VPORTX_HOLD_OPEN);
+	ASSERT_EQ(0, ret) TH_LOG("claim: %s", strerror(-ret));
+	self->claimed = 1;
+}
 
 FIXTURE_SETUP(state)
 {
 	self->ctl = open(CTL_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->ctl);
-	ASSERT_EQ(0, rig_ctl_ok("reset test.spare"));
+	ASSERT_EQ(0, rig_ctl_ok("reset %s", variant->spare));
+	if (variant->direct)
+		claim_spare(_metadata, self, variant->spare);
 }
 
 FIXTURE_TEARDOWN(state)
 {
-	vportx_release_port(self->ctl, "test.spare");
-	rig_ctl_ok("connect test.spare");
+	if (self->claimed) {
+		vportx_claim_ioctl(self->ctl, VPORTX_IOC_RELEASE, self->index,
+				   0);
+		EXPECT_EQ(0, rig_wait_port(variant->spare, 1));
+	} else {
+		vportx_release_port(self->ctl, variant->spare);
+	}
+	rig_ctl_ok("connect %s", variant->spare);
 	close(self->ctl);
+}
+
+/*
+ * The node of port @nr (direct) or @id (stacked) with hold policy @hold:
+ * attached, or the claimed device's own node with its hold set in sysfs.
+ */
+static int node_of(FIXTURE_DATA(state) *self,
+		   const FIXTURE_VARIANT(state) *variant, const char *id,
+		   unsigned int nr, __u32 hold, struct vportx_attach *a)
+{
+	int ret;
+
+	if (!variant->direct)
+		return vportx_attach_port(self->ctl, id, hold, a);
+	ret = vportx_find_direct(self->ctl, self->index, nr, a);
+	if (ret)
+		return ret;
+	return vportx_node_sysfs_set(a, "hold", hold == VPORTX_HOLD_ALWAYS ?
+					       "always" : "open");
+}
+
+static int spare_node(FIXTURE_DATA(state) *self,
+		      const FIXTURE_VARIANT(state) *variant, __u32 hold,
+		      struct vportx_attach *a)
+{
+	return node_of(self, variant, variant->spare, self->spare_nr, hold, a);
+}
+
+/*
+ * Hot-plug port hot.@k and give its node with @hold in @a. A stacked
+ * port is attached once its stock node is there; a claimed device makes
+ * the node itself.
+ */
+static int hotplug(FIXTURE_DATA(state) *self,
+		   const FIXTURE_VARIANT(state) *variant, int k, __u32 hold,
+		   struct vportx_attach *a)
+{
+	int nr = variant->hot_nr + k, ret;
+	char id[16];
+
+	snprintf(id, sizeof(id), "hot.%d", k);
+	ret = rig_ctl_ok("hotplug %s %s %d %d", id, id, variant->hot_dev, nr);
+	if (!ret && !variant->direct)
+		ret = rig_wait_port(id, 1);
+	return ret ? ret : node_of(self, variant, id, nr, hold, a);
+}
+
+/*
+ * Unplug port hot.@k. A stacked node learns of it from the port's file:
+ * wait until the guest has removed the stock node. A direct node learns
+ * from the device: the test waits for the node to say so.
+ */
+static int unplug(const FIXTURE_VARIANT(state) *variant, int k)
+{
+	int ret = rig_ctl_ok("unplug hot.%d", k);
+	char id[16];
+
+	snprintf(id, sizeof(id), "hot.%d", k);
+	if (!ret && !variant->direct)
+		ret = rig_wait_port(id, 0);
+	return ret;
 }
 
 /* hold=always watches the port all along: sysfs follows the host. */
@@ -118,30 +213,31 @@ TEST_F(state, host_connected_follows_host)
 {
 	struct vportx_attach a;
 
-	ASSERT_EQ(0, vportx_attach_port(self->ctl, "test.spare",
-					VPORTX_HOLD_ALWAYS, &a));
+	ASSERT_EQ(0, spare_node(self, variant, VPORTX_HOLD_ALWAYS, &a));
 	EXPECT_EQ(0, wait_attr(&a, "host_connected", "1"));
-	ASSERT_EQ(0, rig_ctl_ok("disconnect test.spare"));
+	ASSERT_EQ(0, rig_ctl_ok("disconnect %s", variant->spare));
 	EXPECT_EQ(0, wait_attr(&a, "host_connected", "0"));
-	ASSERT_EQ(0, rig_ctl_ok("connect test.spare"));
+	ASSERT_EQ(0, rig_ctl_ok("connect %s", variant->spare));
 	EXPECT_EQ(0, wait_attr(&a, "host_connected", "1"));
 	EXPECT_EQ(0, wait_attr(&a, "unplugged", "0"));
 }
 
-/* hold=open has the port open only with the node: unknown otherwise. */
-TEST_F(state, host_connected_unknown_while_closed)
+/*
+ * hold=open: a stacked node has the port open only while the node is, so
+ * the host is unknown otherwise; the device tells a direct node anyway.
+ */
+TEST_F(state, host_connected_while_closed)
 {
 	struct vportx_attach a;
 	int fd;
 
-	ASSERT_EQ(0, vportx_attach_port(self->ctl, "test.spare",
-					VPORTX_HOLD_OPEN, &a));
-	EXPECT_EQ(0, wait_attr(&a, "host_connected", "unknown"));
+	ASSERT_EQ(0, spare_node(self, variant, VPORTX_HOLD_OPEN, &a));
+	EXPECT_EQ(0, wait_attr(&a, "host_connected", variant->closed_host));
 	fd = vportx_open_node_host(&a, WAIT_MS);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, wait_attr(&a, "host_connected", "1"));
 	close(fd);
-	EXPECT_EQ(0, wait_attr(&a, "host_connected", "unknown"));
+	EXPECT_EQ(0, wait_attr(&a, "host_connected", variant->closed_host));
 }
 
 TEST_F(state, change_uevent_on_host_change)
@@ -150,12 +246,14 @@ TEST_F(state, change_uevent_on_host_change)
 	struct vportx_attach a;
 
 	ASSERT_LE(0, sock);
-	ASSERT_EQ(0, vportx_attach_port(self->ctl, "test.spare",
-					VPORTX_HOLD_ALWAYS, &a));
-	EXPECT_EQ(0, wait_uevent(sock, &a, "VPORTX_HOST_CONNECTED=1"));
-	ASSERT_EQ(0, rig_ctl_ok("disconnect test.spare"));
+	ASSERT_EQ(0, spare_node(self, variant, VPORTX_HOLD_ALWAYS, &a));
+	/* A stacked node learns the host as it attaches; a direct one knew. */
+	if (!variant->direct)
+		EXPECT_EQ(0, wait_uevent(sock, &a, "VPORTX_HOST_CONNECTED=1"));
+	EXPECT_EQ(0, wait_attr(&a, "host_connected", "1"));
+	ASSERT_EQ(0, rig_ctl_ok("disconnect %s", variant->spare));
 	EXPECT_EQ(0, wait_uevent(sock, &a, "VPORTX_HOST_CONNECTED=0"));
-	ASSERT_EQ(0, rig_ctl_ok("connect test.spare"));
+	ASSERT_EQ(0, rig_ctl_ok("connect %s", variant->spare));
 	EXPECT_EQ(0, wait_uevent(sock, &a, "VPORTX_HOST_CONNECTED=1"));
 	close(sock);
 }
@@ -167,12 +265,10 @@ TEST_F(state, unplug_open_node)
 	char c;
 	int fd;
 
-	ASSERT_EQ(0, hotplug("hot.2", 22));
-	ASSERT_EQ(0, vportx_attach_port(self->ctl, "hot.2",
-					VPORTX_HOLD_ALWAYS, &a));
+	ASSERT_EQ(0, hotplug(self, variant, 2, VPORTX_HOLD_ALWAYS, &a));
 	fd = vportx_open_node_host(&a, WAIT_MS);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, unplug("hot.2"));
+	ASSERT_EQ(0, unplug(variant, 2));
 	EXPECT_EQ(0, wait_attr(&a, "unplugged", "1"));
 	EXPECT_EQ(0, wait_attr(&a, "host_connected", "0"));
 	EXPECT_EQ(-1, read(fd, &c, 1));
@@ -195,16 +291,14 @@ TEST_F(state, unplug_with_bytes_queued)
 	char buf[10000] = { 0 };
 	int fd;
 
-	ASSERT_EQ(0, hotplug("hot.5", 25));
-	ASSERT_EQ(0, vportx_attach_port(self->ctl, "hot.5", VPORTX_HOLD_OPEN,
-					&a));
+	ASSERT_EQ(0, hotplug(self, variant, 5, VPORTX_HOLD_OPEN, &a));
 	fd = vportx_open_node_host(&a, WAIT_MS);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, rig_ctl_ok("disconnect hot.5"));
 	EXPECT_EQ(0, wait_attr(&a, "host_connected", "0"));
 	ASSERT_EQ(0, vportx_node_sysfs_set(&a, "tx_drain_ms", "600000"));
 	ASSERT_EQ((ssize_t)sizeof(buf), write(fd, buf, sizeof(buf)));
-	ASSERT_EQ(0, unplug("hot.5"));
+	ASSERT_EQ(0, unplug(variant, 5));
 	EXPECT_EQ(0, wait_attr(&a, "unplugged", "1"));
 	EXPECT_EQ(-1, write(fd, buf, 1));
 	EXPECT_EQ(ENODEV, errno);
@@ -222,29 +316,35 @@ TEST_F(state, unplug_closed_hold_always)
 {
 	struct vportx_attach a;
 
-	ASSERT_EQ(0, hotplug("hot.3", 23));
-	ASSERT_EQ(0, vportx_attach_port(self->ctl, "hot.3",
-					VPORTX_HOLD_ALWAYS, &a));
+	ASSERT_EQ(0, hotplug(self, variant, 3, VPORTX_HOLD_ALWAYS, &a));
 	EXPECT_EQ(0, wait_attr(&a, "host_connected", "1"));
-	ASSERT_EQ(0, unplug("hot.3"));
+	ASSERT_EQ(0, unplug(variant, 3));
 	EXPECT_EQ(0, wait_attr(&a, "unplugged", "gone"));
 	EXPECT_EQ(-ENXIO, vportx_detach_minor(self->ctl, a.minor));
 }
 
-/* hold=open does not watch a closed port: the next open finds it gone. */
+/*
+ * A closed hold=open node: a stacked one does not watch its port, so the
+ * next open finds the port gone (ENXIO); a direct one hears of the unplug
+ * from the device and goes at once.
+ */
 TEST_F(state, unplug_closed_hold_open)
 {
 	struct vportx_attach a;
 	char path[64];
 
-	ASSERT_EQ(0, hotplug("hot.4", 24));
-	ASSERT_EQ(0, vportx_attach_port(self->ctl, "hot.4", VPORTX_HOLD_OPEN,
-					&a));
-	ASSERT_EQ(0, unplug("hot.4"));
+	ASSERT_EQ(0, hotplug(self, variant, 4, VPORTX_HOLD_OPEN, &a));
+	ASSERT_EQ(0, unplug(variant, 4));
 	vportx_node_path(&a, path, sizeof(path));
-	EXPECT_EQ(-1, open(path, O_RDWR));
-	EXPECT_EQ(ENXIO, errno);
-	EXPECT_EQ(0, wait_attr(&a, "unplugged", "gone"));
+	if (variant->direct) {
+		EXPECT_EQ(0, wait_attr(&a, "unplugged", "gone"));
+		EXPECT_EQ(-1, open(path, O_RDWR));
+		EXPECT_EQ(ENOENT, errno);
+	} else {
+		EXPECT_EQ(-1, open(path, O_RDWR));
+		EXPECT_EQ(ENXIO, errno);
+		EXPECT_EQ(0, wait_attr(&a, "unplugged", "gone"));
+	}
 }
 
 /* An open node pins the module: removing it would pull the rug. */
@@ -253,8 +353,7 @@ TEST_F(state, rmmod_refused_while_open)
 	struct vportx_attach a;
 	int fd;
 
-	ASSERT_EQ(0, vportx_attach_port(self->ctl, "test.spare",
-					VPORTX_HOLD_OPEN, &a));
+	ASSERT_EQ(0, spare_node(self, variant, VPORTX_HOLD_OPEN, &a));
 	fd = vportx_open_node(&a, O_RDWR);
 	ASSERT_LE(0, fd);
 	/* The control fd pins the module too: only the node may, here. */
