@@ -304,7 +304,7 @@ static void rx_ahead(struct vportx_dport *port)
 		return;
 	rx_collect(port);
 	if (rx_below_budget(port))
-		queue_work(system_wq, &port->rx_work);
+		queue_work(vportx_wq, &port->rx_work);
 }
 
 /*
