@@ -9,10 +9,10 @@
  * stops, so does the host, which keeps the rest in its own socket, and
  * nothing is lost. A budget larger than the receive queue is met by
  * taking the filled buffers off the queue as they come and posting fresh
- * ones (rx_work), reader or not. read() copies
- * across buffers; splice_read() hands the filled pages themselves to the
- * pipe and posts others in their place: pages the pipe has given back
- * (rx_lent), fresh ones only when none has come back yet.
+ * ones (rx_work), reader or not. read() copies across buffers;
+ * splice_read() hands the filled pages themselves to the pipe and posts
+ * others in their place: pages the pipe has given back (rx_lent), fresh
+ * ones only when none has come back yet.
  *
  * TX: the node core queues written bytes in its chunks (txq.c); a push
  * hands each contiguous piece of them to the device as one element that
