@@ -24,11 +24,41 @@
  */
 static DEFINE_MUTEX(nodes_lock);
 static DEFINE_IDR(nodes);
+/*
+ * Nodes taken out of the table's sight and not yet freed. Their minors
+ * stay reserved in it (NULL) and their names taken until their device is
+ * gone: device_create() would warn of a duplicate otherwise.
+ */
+static LIST_HEAD(dying_nodes);
 static dev_t vportx_devt;
 static struct cdev vportx_cdev;
 static struct class *vportx_class;
 /* Ours, so module exit can wait for work still under way. */
 struct workqueue_struct *vportx_wq;
+
+/* Hide @node from open, INFO and the table's walks; keep its minor. */
+static void node_unpublish(struct vportx_node *node)
+{
+	lockdep_assert_held(&nodes_lock);
+	idr_replace(&nodes, NULL, node->minor);
+	list_add(&node->dying, &dying_nodes);
+}
+
+/* Does a node, published or dying, have the name vportx@devp@nr? */
+static bool name_taken(u32 dev, u32 nr)
+{
+	struct vportx_node *node;
+	int id;
+
+	lockdep_assert_held(&nodes_lock);
+	idr_for_each_entry(&nodes, node, id)
+		if (node->port_dev == dev && node->port_nr == nr)
+			return true;
+	list_for_each_entry(node, &dying_nodes, dying)
+		if (node->port_dev == dev && node->port_nr == nr)
+			return true;
+	return false;
+}
 
 static bool port_attached(dev_t port_devt)
 {
@@ -103,7 +133,7 @@ static bool unpublish_unplugged(struct vportx_node *node)
 	if (!node->unplugged || node->open_count ||
 	    idr_find(&nodes, node->minor) != node)
 		return false;
-	idr_remove(&nodes, node->minor);
+	node_unpublish(node);
 	return true;
 }
 
@@ -293,6 +323,10 @@ int vportx_node_create(u32 port_dev, u32 port_nr, dev_t port_devt,
 	ret = -EBUSY;
 	if (port_attached(port_devt))
 		goto err_unlock;
+	/* The node of an unplugged port at the same place, still open. */
+	ret = -EEXIST;
+	if (name_taken(port_dev, port_nr))
+		goto err_unlock;
 	/* Reserve the minor; the node is found by open only once complete. */
 	ret = idr_alloc(&nodes, NULL, 0, VPORTX_MINORS, GFP_KERNEL);
 	if (ret < 0)
@@ -334,6 +368,10 @@ static void __node_free(struct vportx_node *node)
 	vportx_tx_destroy(node);
 	node->ops->destroy(node);
 	device_destroy(vportx_class, MKDEV(MAJOR(vportx_devt), node->minor));
+	mutex_lock(&nodes_lock);
+	list_del(&node->dying);
+	idr_remove(&nodes, node->minor);
+	mutex_unlock(&nodes_lock);
 	kfree(node->name);
 	kfree(node);
 }
@@ -487,7 +525,7 @@ int vportx_node_destroy(u32 minor)
 			return -ENXIO;
 		return node->open_count ? -EBUSY : -EOPNOTSUPP;
 	}
-	idr_remove(&nodes, minor);
+	node_unpublish(node);
 	mutex_unlock(&nodes_lock);
 	/* hold=always: what the node still has queued gets its chance. */
 	vportx_tx_drain(node, msecs_to_jiffies(READ_ONCE(node->tx_drain_ms)));
@@ -505,7 +543,7 @@ void vportx_node_destroy_all(void)
 		mutex_lock(&nodes_lock);
 		node = idr_get_next(&nodes, &id);
 		if (node)
-			idr_remove(&nodes, id);
+			node_unpublish(node);
 		mutex_unlock(&nodes_lock);
 		if (!node)
 			break;

@@ -114,6 +114,7 @@ struct vportx_node {
 	int host_connected;	/* 1, 0, or -1 while the port is not open */
 	bool unplugged;		/* the port was hot-unplugged */
 	struct work_struct remove_work;	/* unplugged: remove once closed */
+	struct list_head dying;	/* unpublished, its device not yet gone */
 	struct fasync_struct *fasync;	/* O_ASYNC openers, for SIGIO */
 	struct mutex rx_lock;	/* one reader at a time, in order */
 	struct mutex tx_lock;	/* one writer at a time, in order */

@@ -22,8 +22,10 @@
  *	EINVAL for unknown flags, non-zero reserved fields, a bad @hold,
  *	@tx_limit or @tx_low, or a file that is not a virtio-serial port (a regular
  *	file, /dev/null, a tty, a directory, an O_PATH descriptor, a vportx
- *	node); EBUSY if the port is already attached; ENOSPC when every
- *	minor is taken; EFAULT for a bad pointer.
+ *	node); EBUSY if the port is already attached; EEXIST while the node
+ *	of an unplugged port at the same place (same N and M) is still
+ *	there, open or on its way out; ENOSPC when every minor is taken;
+ *	EFAULT for a bad pointer.
  *
  * VPORTX_IOC_DETACH (struct vportx_detach, in)
  *	Detach the node with @minor and remove it. EBUSY while it is open,
