@@ -19,13 +19,13 @@ export KVER BUILD
 
 .PHONY: all module userspace selftests deps check demo install uninstall \
 	style clean check-run demo-run check-rig dkms-install dkms-uninstall \
-	check-dkms fuzz bench bench-run
+	check-dkms fuzz bench bench-run check-matrix check-debug
 
 all: module userspace selftests
 
 module:
 	@test -n "$(KVER)" || { echo "make: no guest kernel headers: run scripts/deps" >&2; exit 1; }
-	@$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules >$(BUILD)/module.log 2>&1; \
+	@$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 C=2 modules >$(BUILD)/module.log 2>&1; \
 		rc=$$?; cat $(BUILD)/module.log; exit $$rc
 	@! grep -q 'warning:' $(BUILD)/module.log || \
 		{ echo "make: the module build has warnings" >&2; exit 1; }
@@ -63,6 +63,20 @@ check: deps
 
 check-run: all
 	scripts/check
+
+# The suite on every kernel of `scripts/kver --matrix` (6.1, 6.12 and
+# 6.12-rt), the module built for each with W=1 and sparse.
+check-matrix:
+	scripts/deps matrix
+	$(MAKE) userspace selftests
+	scripts/check-kernels
+
+# The suite on a debug kernel (KASAN, lockdep, kmemleak...), built once
+# from linux-source and cached (scripts/debug-kernel).
+check-debug:
+	scripts/deps debug
+	$(MAKE) userspace selftests
+	scripts/check-kernels --debug
 
 # The policy parser under libFuzzer for FUZZ_SECONDS (default 60).
 fuzz:

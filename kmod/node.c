@@ -274,7 +274,7 @@ static const struct file_operations vportx_node_fops = {
 	.fsync = vportx_fsync,
 	.poll = vportx_poll,
 	.fasync = vportx_fasync,
-	.llseek = no_llseek,
+	/* No .llseek: with stream_open() lseek() fails with ESPIPE. */
 };
 
 static struct vportx_node *node_alloc(u32 port_dev, u32 port_nr,
