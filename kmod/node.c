@@ -323,7 +323,10 @@ int vportx_node_create(u32 port_dev, u32 port_nr, dev_t port_devt,
 	ret = -EBUSY;
 	if (port_attached(port_devt))
 		goto err_unlock;
-	/* The node of an unplugged port at the same place, still open. */
+	/*
+	 * A node of that name is still there: an unplugged port's at the
+	 * same place, open, or one on its way out.
+	 */
 	ret = -EEXIST;
 	if (name_taken(port_dev, port_nr))
 		goto err_unlock;
