@@ -850,6 +850,36 @@ static struct device *console_get(u32 index)
 	return dev;
 }
 
+static int match_devt(struct device *dev, void *devt)
+{
+	return dev->devt == *(dev_t *)devt;
+}
+
+/*
+ * Is @devt the device number of a port that virtio_console made on
+ * virtio@index? It is if the device is a console that virtio_console
+ * drives and one of its children has that number. virtio_console may be
+ * built in (Debian's 6.12) or a module, so the file's fops owner proves
+ * nothing; its device does.
+ */
+bool vportx_direct_stock_port(u32 index, dev_t devt)
+{
+	struct device *dev = console_get(index), *port;
+	struct device_driver *drv;
+	bool ret = false;
+
+	if (IS_ERR(dev))
+		return false;
+	drv = READ_ONCE(dev->driver);
+	if (drv && !strcmp(drv->name, "virtio_console")) {
+		port = device_find_child(dev, &devt, match_devt);
+		ret = port;
+		put_device(port);
+	}
+	put_device(dev);
+	return ret;
+}
+
 static int claim_add(u32 index, struct device *dev,
 		     const struct vportx_params *params)
 {

@@ -419,7 +419,8 @@ static const struct vportx_backend_ops stacked_ops = {
 /*
  * Is @file a virtio-serial port of virtio_console, open for reading and
  * writing? Its node must be named vportNpM, as virtio_console names it (the
- * /dev/virtio-ports/NAME links resolve to that), with M its minor.
+ * /dev/virtio-ports/NAME links resolve to that), with M its minor, and its
+ * device number must be that of a port virtio_console made on virtioN.
  */
 static int check_port(struct file *file, u32 *n, u32 *m)
 {
@@ -431,8 +432,7 @@ static int check_port(struct file *file, u32 *n, u32 *m)
 
 	if (file->f_mode & FMODE_PATH || !S_ISCHR(inode->i_mode))
 		return -EINVAL;
-	if (!fops || !fops->owner || !fops->read || !fops->write ||
-	    strcmp(module_name(fops->owner), "virtio_console"))
+	if (!fops || !fops->read || !fops->write || !fops->splice_write)
 		return -EINVAL;
 	if ((file->f_mode & (FMODE_READ | FMODE_WRITE)) !=
 	    (FMODE_READ | FMODE_WRITE))
@@ -441,7 +441,8 @@ static int check_port(struct file *file, u32 *n, u32 *m)
 	take_dentry_name_snapshot(&name, file->f_path.dentry);
 	found = sscanf(name.name.name, "vport%up%u%c", n, m, &tail);
 	release_dentry_name_snapshot(&name);
-	if (found != 2 || *m != MINOR(inode->i_rdev))
+	if (found != 2 || *m != MINOR(inode->i_rdev) ||
+	    !vportx_direct_stock_port(*n, inode->i_rdev))
 		return -EINVAL;
 	return 0;
 }

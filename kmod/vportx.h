@@ -205,6 +205,7 @@ int vportx_direct_init(void);
 void vportx_direct_uninit(void);
 int vportx_direct_claim(u32 index, const struct vportx_params *params);
 int vportx_direct_release(u32 index);
+bool vportx_direct_stock_port(u32 index, dev_t devt);
 
 /* stacked.c */
 struct vportx_attach;
