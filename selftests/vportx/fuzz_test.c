@@ -12,8 +12,9 @@
  *   ports: attach (both hold policies) and detach the fuzz ports, claim
  *     and release the direct device;
  * while the main thread hot-plugs and unplugs the fuzz ports (fz.*, on
- * the second device) under them. Every call must succeed or fail with an
- * errno of its set. Afterwards nothing of the fuzz is left attached, and
+ * the fourth device, vser3, which is theirs alone) under them. Every call
+ * must succeed or fail with an errno of its set. Afterwards nothing of
+ * the fuzz is left attached, and
  * test.spare still carries 1 MiB with a matching checksum. The rig then
  * checks the kernel log, the lifecycle counts and, on the debug kernel,
  * kmemleak.
@@ -41,15 +42,19 @@
 
 #define CTL_PATH "/dev/" VPORTX_CONTROL_NAME
 #define FZ_PORTS 4
-#define FZ_DEV 1
-#define FZ_NR0 24
+/*
+ * The fuzz ports: on a device of their own (vser3), so that what the churn
+ * does to virtio_console's control queue there touches no other test.
+ */
+#define FZ_DEV 3
+#define FZ_NR0 1
 #define BUF_SIZE (256 * 1024)
 
 struct fuzz {
 	int ctl;
 	int pool[8];		/* fds the ioctl thread passes to ATTACH */
 	char *page;		/* a read-only page, then an unmapped one */
-	unsigned int idx_ctl, idx_many, idx_direct;
+	unsigned int idx_ctl, idx_many, idx_direct, idx_fz;
 	atomic_int fz_fd[FZ_PORTS];	/* a fuzz port's stock node, or -1 */
 	atomic_uint fz_present;		/* bit k: fz.k is plugged */
 	atomic_long calls, target;
@@ -125,7 +130,7 @@ static __u32 fuzz_index(struct fuzz *f, unsigned long long *s)
 		return pick(s, 2) ? 0xffffffff : 64 + pick(s, 64);
 	do
 		i = pick(s, 8);
-	while (i == f->idx_ctl || i == f->idx_many);
+	while (i == f->idx_ctl || i == f->idx_many || i == f->idx_fz);
 	return pick(s, 2) ? f->idx_direct : i;
 }
 
@@ -218,7 +223,7 @@ static int open_fz_node(struct fuzz *f, unsigned long long *s)
 
 	if (vportx_info_of(f->ctl, minor, VPORTX_INFO_F_NEXT, &info))
 		return -2;
-	if (info.port_dev != f->idx_many || info.port_nr < FZ_NR0)
+	if (info.port_dev != f->idx_fz)
 		return -2;
 	snprintf(path, sizeof(path), "/dev/vportx%up%u", info.port_dev,
 		 info.port_nr);
@@ -367,8 +372,7 @@ static int fuzz_nodes(struct fuzz *f, bool detach)
 		for (minor = 0; !vportx_info_of(f->ctl, minor,
 						VPORTX_INFO_F_NEXT, &info);
 		     minor = info.minor + 1) {
-			if ((info.port_dev != f->idx_many ||
-			     info.port_nr < FZ_NR0) &&
+			if (info.port_dev != f->idx_fz &&
 			    info.port_dev != f->idx_direct)
 				continue;
 			if (detach)
@@ -501,6 +505,8 @@ TEST_F_TIMEOUT(fuzz, ioctls_and_data_while_ports_come_and_go, 1800)
 
 	for (k = 0; k < FZ_PORTS; k++)
 		ASSERT_EQ(0, toggle_port(f, k, &self->plugs, &self->unplugs));
+	f->idx_fz = device_of("fz.0");
+	ASSERT_NE(~0U, f->idx_fz);
 	ASSERT_EQ(0, pthread_create(&t[0], NULL, ioctl_thread, f));
 	ASSERT_EQ(0, pthread_create(&t[1], NULL, data_thread, f));
 	ASSERT_EQ(0, pthread_create(&t[2], NULL, ports_thread, f));
