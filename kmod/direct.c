@@ -48,6 +48,8 @@
 #define DIRECT_MAX_PORTS 0x8000
 /* Longest port name kept: names become file names under /dev/vportx. */
 #define DIRECT_NAME_MAX 255
+/* The device's answers to one PORT_READY, at most (ports_ready()). */
+#define DIRECT_READY_ANSWERS 3
 
 /* Port 0's queues, then the control queues, then ports 1 and up. */
 enum { VQ_RX0, VQ_TX0, VQ_CTRL_IN, VQ_CTRL_OUT };
@@ -228,7 +230,10 @@ static void ports_each(struct direct_dev *dd,
 			fn(port_get(dd, id));
 }
 
-/* PORT_ADD: answer PORT_READY, 1 if we keep the port, 0 if we cannot. */
+/*
+ * PORT_ADD: PORT_READY 0 at once if we cannot keep the port; PORT_READY 1
+ * is owed, and ports_ready() sends it.
+ */
 static void port_add(struct direct_dev *dd, u32 id)
 {
 	struct vportx_dport *port = port_get(dd, id);
@@ -238,7 +243,39 @@ static void port_add(struct direct_dev *dd, u32 id)
 		if (port)
 			port_set(dd, id, port);
 	}
-	ctrl_send(dd, id, VIRTIO_CONSOLE_PORT_READY, !!port);
+	if (port)
+		port->ready_owed = true;
+	else
+		ctrl_send(dd, id, VIRTIO_CONSOLE_PORT_READY, 0);
+}
+
+/*
+ * The device answers a PORT_READY with up to three messages (PORT_NAME,
+ * CONSOLE_PORT, PORT_OPEN), and drops one it has no buffer for: sent all
+ * at once for the 16 PORT_ADDs of a device with its hosts connected, the
+ * answers outran the 32 buffers and the last PORT_OPEN was lost. So a
+ * PORT_READY goes only while the buffers posted cover its answers and
+ * one spare; the rest wait for the answers to come back. How many were
+ * sent.
+ */
+static unsigned int ports_ready(struct direct_dev *dd)
+{
+	unsigned int room = virtqueue_get_vring_size(dd->ctrl_in) -
+			    dd->ctrl_in->num_free;
+	struct vportx_dport *port;
+	unsigned int sent = 0;
+	u32 id;
+
+	for (id = 0; id < dd->max_ports && room > DIRECT_READY_ANSWERS; id++) {
+		port = port_get(dd, id);
+		if (!port || !port->ready_owed)
+			continue;
+		port->ready_owed = false;
+		ctrl_send(dd, id, VIRTIO_CONSOLE_PORT_READY, 1);
+		room -= DIRECT_READY_ANSWERS;
+		sent++;
+	}
+	return sent;
 }
 
 /* PORT_REMOVE, or the device goes: the port's node goes at its close. */
@@ -262,7 +299,8 @@ static void ports_attach(struct direct_dev *dd)
 
 	for (id = 0; id < dd->max_ports; id++) {
 		port = port_get(dd, id);
-		if (!port || port->attached || port->console)
+		if (!port || port->attached || port->console ||
+		    port->ready_owed)
 			continue;
 		port->attached = true;
 		ret = vportx_dport_attach(port);
@@ -396,8 +434,11 @@ static void ctrl_work(struct work_struct *work)
 	/* Frozen: the queue may be gone; the restore kicks it anew. */
 	if (dd->frozen)
 		goto out;
-	ctrl_read(dd, true);
-	virtqueue_kick(dd->ctrl_in);
+	/* Until the answers to the PORT_READYs just sent are read too. */
+	do {
+		ctrl_read(dd, true);
+		virtqueue_kick(dd->ctrl_in);
+	} while (ports_ready(dd));
 	/*
 	 * After the batch: the device answers PORT_READY with the port's
 	 * name and whether it is a console, so the node is made knowing

@@ -31,6 +31,7 @@ struct vportx_dport {
 	bool console;		/* a virtconsole port: no node */
 	bool host_connected;
 	bool attached;		/* a node was made for it, or tried */
+	bool ready_owed;	/* PORT_ADD came, PORT_READY not yet sent */
 
 	/*
 	 * Against the virtqueue interrupts and between the node's users:
