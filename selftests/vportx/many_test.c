@@ -7,12 +7,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/vportx.h>
@@ -22,7 +18,7 @@
 #include "vportx_util.h"
 
 #define CTL_PATH "/dev/" VPORTX_CONTROL_NAME
-#define MANY 16
+#define MANY VPORTX_MANY
 #define BYTES (1 << 20)
 #define SEED 3000
 
@@ -42,11 +38,6 @@ FIXTURE_VARIANT(many) {
 FIXTURE_VARIANT_ADD(many, stacked) { };
 FIXTURE_VARIANT_ADD(many, direct) { .direct = 1 };
 
-static void port_id(int i, char *id, size_t len)
-{
-	snprintf(id, len, "many.%02d", i);
-}
-
 /* Claim the device of the many.* ports: each gets its direct node. */
 static void claim_many(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(many) *self)
@@ -56,7 +47,7 @@ static void claim_many(struct __test_metadata *_metadata,
 	int i, ret;
 
 	for (i = 0; i < MANY; i++) {
-		port_id(i, id, sizeof(id));
+		vportx_many_id(i, id, sizeof(id));
 		ASSERT_EQ(0, rig_wait_port(id, 1));
 		ASSERT_EQ(0, vportx_stock_numbers(id, &index, &nr[i]));
 		if (i) {
@@ -82,7 +73,7 @@ static void attach_many(struct __test_metadata *_metadata,
 	int i, ret;
 
 	for (i = 0; i < MANY; i++) {
-		port_id(i, id, sizeof(id));
+		vportx_many_id(i, id, sizeof(id));
 		ret = vportx_attach_port(self->ctl, id, VPORTX_HOLD_OPEN,
 					 &self->a[i]);
 		ASSERT_EQ(0, ret) TH_LOG("attach %s: %s", id, strerror(-ret));
@@ -91,18 +82,13 @@ static void attach_many(struct __test_metadata *_metadata,
 
 FIXTURE_SETUP(many)
 {
-	char id[16];
 	int i;
 
 	memset(self->fd, -1, sizeof(self->fd));
 	self->ctl = open(CTL_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->ctl);
-	for (i = 0; i < MANY; i++) {
-		port_id(i, id, sizeof(id));
-		/* The many.* hosts connect late (Documentation/rig.rst). */
-		ASSERT_EQ(0, rig_ctl_ok("connect %s", id));
-		ASSERT_EQ(0, rig_ctl_ok("reset %s", id));
-	}
+	for (i = 0; i < MANY; i++)
+		ASSERT_EQ(0, vportx_many_connect(i));
 	if (variant->direct)
 		claim_many(_metadata, self);
 	else
@@ -126,7 +112,7 @@ static void release_many(struct __test_metadata *_metadata,
 	int i;
 
 	for (i = 0; i < MANY; i++) {
-		port_id(i, id, sizeof(id));
+		vportx_many_id(i, id, sizeof(id));
 		EXPECT_EQ(0, rig_ctl_ok("disconnect %s", id));
 	}
 	for (i = 0; i < MANY; i++) {
@@ -147,7 +133,7 @@ FIXTURE_TEARDOWN(many)
 	if (self->claimed)
 		release_many(_metadata, self);
 	for (i = 0; i < MANY; i++) {
-		port_id(i, id, sizeof(id));
+		vportx_many_id(i, id, sizeof(id));
 		if (self->claimed) {
 			EXPECT_EQ(0, rig_wait_port(id, 1));
 		} else {
@@ -158,64 +144,15 @@ FIXTURE_TEARDOWN(many)
 	close(self->ctl);
 }
 
-/* Port @i's half of a round: write or read and check its pattern. */
-static int child_io(int fd, int i, int out)
-{
-	struct rig_recv res;
-
-	if (out)
-		return rig_send(fd, SEED + i, BYTES, 65536, NULL) != BYTES;
-	return rig_recv(fd, SEED + 100 + i, BYTES, 65536, &res) ||
-	       res.bad != -1;
-}
-
-/* Every port at once, one process each; how many of them failed. */
-static int all_at_once(int *fds, int out)
-{
-	int i, status, failed = 0;
-
-	for (i = 0; i < MANY; i++) {
-		pid_t pid = fork();
-
-		if (pid < 0)
-			return MANY;
-		if (!pid) {
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			_exit(child_io(fds[i], i, out));
-		}
-	}
-	for (i = 0; i < MANY; i++)
-		if (wait(&status) < 0 || !WIFEXITED(status) ||
-		    WEXITSTATUS(status))
-			failed++;
-	return failed;
-}
-
 /* Start a sink (@out) or a source on port @i for its pattern. */
 static int start_job(int i, int out)
 {
 	char id[16];
 
-	port_id(i, id, sizeof(id));
+	vportx_many_id(i, id, sizeof(id));
 	if (out)
 		return rig_ctl_ok("sink %s %d %d", id, BYTES, SEED + i);
 	return rig_ctl_ok("source %s %d %d", id, BYTES, SEED + 100 + i);
-}
-
-/* The peer's verdict on port @i's sink: every byte right. */
-static void check_sink(struct __test_metadata *_metadata, int i)
-{
-	char id[16], reply[RIG_REPLY_MAX];
-	unsigned long long n;
-	uint64_t hash;
-	long long bad;
-
-	port_id(i, id, sizeof(id));
-	ASSERT_EQ(0, rig_ctl(reply, sizeof(reply), "wait %s 240000", id))
-		TH_LOG("%s: %s", id, reply);
-	ASSERT_EQ(0, rig_parse_sunk(reply, &n, &hash, &bad));
-	EXPECT_EQ(BYTES, n) TH_LOG("%s", id);
-	EXPECT_EQ(-1, bad) TH_LOG("%s", id);
 }
 
 TEST_F_TIMEOUT(many, all_ports_both_ways, 300)
@@ -224,12 +161,12 @@ TEST_F_TIMEOUT(many, all_ports_both_ways, 300)
 
 	for (i = 0; i < MANY; i++)
 		ASSERT_EQ(0, start_job(i, 1));
-	EXPECT_EQ(0, all_at_once(self->fd, 1));
+	EXPECT_EQ(0, vportx_many_io(self->fd, SEED, 1, BYTES));
 	for (i = 0; i < MANY; i++)
-		check_sink(_metadata, i);
+		EXPECT_EQ(0, vportx_many_sunk(i, BYTES, 240000));
 	for (i = 0; i < MANY; i++)
 		ASSERT_EQ(0, start_job(i, 0));
-	EXPECT_EQ(0, all_at_once(self->fd, 0));
+	EXPECT_EQ(0, vportx_many_io(self->fd, SEED + 100, 0, BYTES));
 }
 
 TEST_HARNESS_MAIN

@@ -44,7 +44,7 @@
 
 #define CTL_PATH "/dev/" VPORTX_CONTROL_NAME
 #define WAIT_MS 10000
-#define MANY 16
+#define MANY VPORTX_MANY
 
 /* Read exactly @len bytes at stream offset @off of pattern @seed. */
 static int recv_at(int fd, uint64_t seed, uint64_t off, size_t len)
@@ -402,69 +402,27 @@ static void hog(void)
 	}
 }
 
-/* One port's half of a round, in a child: 0 when every byte was right. */
-static int port_io(int fd, int i, int round, int out, size_t n)
-{
-	struct rig_recv res;
-
-	if (out)
-		return rig_send(fd, round * 100 + i, n, 65536, NULL) != (ssize_t)n;
-	return rig_recv(fd, round * 100 + 50 + i, n, 65536, &res) ||
-	       res.bad != -1;
-}
-
-/* Every port at once, one process each; how many failed. */
-static int many_io(int *fds, int round, int out, size_t n)
-{
-	int i, status, failed = 0;
-	pid_t pid;
-
-	for (i = 0; i < MANY; i++) {
-		pid = fork();
-		if (pid < 0)
-			return MANY;
-		if (!pid) {
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			_exit(port_io(fds[i], i, round, out, n));
-		}
-	}
-	for (i = 0; i < MANY; i++)
-		if (wait(&status) < 0 || !WIFEXITED(status) ||
-		    WEXITSTATUS(status))
-			failed++;
-	return failed;
-}
-
 /* One round: n bytes each way on every port, checked at both ends. */
 static void many_round(struct __test_metadata *_metadata, int *fds,
 		       int round, size_t n)
 {
-	char id[16], reply[RIG_REPLY_MAX];
-	unsigned long long got;
-	uint64_t hash;
-	long long bad;
+	char id[16];
 	int i;
 
 	for (i = 0; i < MANY; i++) {
-		snprintf(id, sizeof(id), "many.%02d", i);
+		vportx_many_id(i, id, sizeof(id));
 		ASSERT_EQ(0, rig_ctl_ok("sink %s %zu %d", id, n,
 					round * 100 + i));
 	}
-	EXPECT_EQ(0, many_io(fds, round, 1, n));
+	EXPECT_EQ(0, vportx_many_io(fds, round * 100, 1, n));
+	for (i = 0; i < MANY; i++)
+		ASSERT_EQ(0, vportx_many_sunk(i, n, RIG_JOB_MS));
 	for (i = 0; i < MANY; i++) {
-		snprintf(id, sizeof(id), "many.%02d", i);
-		ASSERT_EQ(0, rig_ctl(reply, sizeof(reply), "wait %s %d", id,
-				     RIG_JOB_MS)) TH_LOG("%s: %s", id, reply);
-		ASSERT_EQ(0, rig_parse_sunk(reply, &got, &hash, &bad));
-		EXPECT_EQ(n, got) TH_LOG("%s", id);
-		EXPECT_EQ(-1, bad) TH_LOG("%s", id);
-	}
-	for (i = 0; i < MANY; i++) {
-		snprintf(id, sizeof(id), "many.%02d", i);
+		vportx_many_id(i, id, sizeof(id));
 		ASSERT_EQ(0, rig_ctl_ok("source %s %zu %d", id, n,
 					round * 100 + 50 + i));
 	}
-	EXPECT_EQ(0, many_io(fds, round, 0, n));
+	EXPECT_EQ(0, vportx_many_io(fds, round * 100 + 50, 0, n));
 }
 
 TEST_F_TIMEOUT(soak, many_ports_under_pressure, 1800)
@@ -480,10 +438,8 @@ TEST_F_TIMEOUT(soak, many_ports_under_pressure, 1800)
 
 	ASSERT_EQ(0, pages_held(&before));
 	for (i = 0; i < MANY; i++) {
-		snprintf(id, sizeof(id), "many.%02d", i);
-		/* The many.* hosts connect late (Documentation/rig.rst). */
-		ASSERT_EQ(0, rig_ctl_ok("connect %s", id));
-		ASSERT_EQ(0, rig_ctl_ok("reset %s", id));
+		vportx_many_id(i, id, sizeof(id));
+		ASSERT_EQ(0, vportx_many_connect(i));
 		ASSERT_EQ(0, vportx_attach_port(self->ctl, id,
 						VPORTX_HOLD_OPEN, &a[i]));
 		fds[i] = vportx_open_node_host(&a[i], WAIT_MS);
@@ -505,7 +461,7 @@ TEST_F_TIMEOUT(soak, many_ports_under_pressure, 1800)
 	waitpid(pid, &status, 0);
 	for (i = 0; i < MANY; i++) {
 		close(fds[i]);
-		snprintf(id, sizeof(id), "many.%02d", i);
+		vportx_many_id(i, id, sizeof(id));
 		vportx_release_port(self->ctl, id);
 		EXPECT_EQ(0, rig_ctl_ok("disconnect %s", id));
 	}

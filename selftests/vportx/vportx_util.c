@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -242,6 +244,72 @@ int vportx_wait_attr(const struct vportx_attach *a, const char *attr,
 		usleep(10000);
 	}
 	return -ETIMEDOUT;
+}
+
+void vportx_many_id(int i, char *id, size_t len)
+{
+	snprintf(id, len, "many.%02d", i);
+}
+
+int vportx_many_connect(int i)
+{
+	char id[16];
+
+	vportx_many_id(i, id, sizeof(id));
+	if (rig_ctl_ok("connect %s", id))
+		return -EPROTO;
+	return rig_ctl_ok("reset %s", id);
+}
+
+/* One port's half, in its own process: 0 when every byte was right. */
+static int many_port_io(int fd, unsigned int seed, int out, size_t n)
+{
+	struct rig_recv res;
+
+	if (out)
+		return rig_send(fd, seed, n, 65536, NULL) != (ssize_t)n;
+	return rig_recv(fd, seed, n, 65536, &res) || res.bad != -1;
+}
+
+int vportx_many_io(const int *fds, unsigned int seed, int out, size_t n)
+{
+	int i, status, failed = 0;
+	pid_t pid;
+
+	for (i = 0; i < VPORTX_MANY; i++) {
+		pid = fork();
+		if (pid < 0)
+			return VPORTX_MANY;
+		if (!pid) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			_exit(many_port_io(fds[i], seed + i, out, n));
+		}
+	}
+	for (i = 0; i < VPORTX_MANY; i++)
+		if (wait(&status) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			failed++;
+	return failed;
+}
+
+int vportx_many_sunk(int i, size_t n, int timeout_ms)
+{
+	char id[16], reply[RIG_REPLY_MAX] = "";
+	unsigned long long got;
+	uint64_t hash;
+	long long bad;
+
+	vportx_many_id(i, id, sizeof(id));
+	if (rig_ctl(reply, sizeof(reply), "wait %s %d", id, timeout_ms) ||
+	    rig_parse_sunk(reply, &got, &hash, &bad)) {
+		fprintf(stderr, "# %s: %s\n", id, reply);
+		return -1;
+	}
+	if (got == n && bad == -1)
+		return 0;
+	fprintf(stderr, "# %s: %llu bytes of %zu, first bad at %lld\n", id,
+		got, n, bad);
+	return -1;
 }
 
 #define NOBODY 65534

@@ -88,6 +88,27 @@ int vportx_wait_attr(const struct vportx_attach *a, const char *attr,
 		     const char *want, int timeout_ms);
 
 /*
+ * The VPORTX_MANY ports many.00 .. many.15 on the rig's second device
+ * (Documentation/rig.rst): port @i's name.
+ */
+#define VPORTX_MANY 16
+void vportx_many_id(int i, char *id, size_t len);
+/* Their hosts connect late: connect many.@i's and reset its peer. */
+int vportx_many_connect(int i);
+/*
+ * Every fd of @fds (one per many.* port) at once, one process each: fd i
+ * writes (@out) or reads and checks @n bytes of the pattern @seed + i. How
+ * many of them failed.
+ */
+int vportx_many_io(const int *fds, unsigned int seed, int out, size_t n);
+/*
+ * Wait up to @timeout_ms for the peer's sink job on many.@i: 0 when it
+ * took exactly @n bytes, every one right, otherwise -1 (the reply and the
+ * count go to stderr).
+ */
+int vportx_many_sunk(int i, size_t n, int timeout_ms);
+
+/*
  * Run @fn(@ctl, @fd) in a child that dropped every id to nobody (which
  * clears its capabilities): its exit status, or -errno if it could not run.
  */
