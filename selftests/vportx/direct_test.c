@@ -280,6 +280,37 @@ TEST_F(direct, claim_release_back_to_back)
 }
 
 /* Every documented errno, and nothing claimed or lost on the way. */
+/*
+ * Released back to back, the device goes to virtio_console each time, and
+ * the next claim may unbind it while it still adds the ports of its probe:
+ * virtcons_remove() breaks the device before it waits for its control
+ * work, which then prints "Error adding buffer to queue". What
+ * virtio_console is left with at the end must work as after boot: the old
+ * ports named and their hosts seen, a port plugged afterwards named too.
+ */
+TEST_F(direct, stock_after_back_to_back)
+{
+	int i, fd;
+
+	for (i = 0; i < 50; i++) {
+		ASSERT_EQ(0, claim_ioctl(self->ctl, VPORTX_IOC_CLAIM,
+					 self->index));
+		ASSERT_EQ(0, claim_ioctl(self->ctl, VPORTX_IOC_RELEASE,
+					 self->index));
+	}
+	ASSERT_EQ(0, wait_driver(self->index, "virtio_console"));
+	ASSERT_EQ(0, rig_wait_port("direct.a", 1));
+	fd = rig_port_open_host("direct.a", O_RDWR, 10000);
+	EXPECT_LE(0, fd) TH_LOG("direct.a: %s", strerror(-fd));
+	if (fd >= 0)
+		close(fd);
+	EXPECT_EQ(0, rig_wait_port("direct.b", 1));
+	ASSERT_EQ(0, rig_ctl_ok("hotplug direct.hp direct.hp 2 5"));
+	EXPECT_EQ(0, rig_wait_port("direct.hp", 1));
+	ASSERT_EQ(0, rig_ctl_ok("unplug direct.hp"));
+	EXPECT_EQ(0, rig_wait_port("direct.hp", 0));
+}
+
 TEST_F(direct, claim_errors)
 {
 	struct vportx_claim c = { .index = self->index };
