@@ -126,8 +126,9 @@ static __u32 fuzz_fd(struct fuzz *f, unsigned long long *s)
  * A virtio index for CLAIM and RELEASE: the direct device, a device that
  * is no console (9p), or none at all; never another of the rig's consoles.
  * A claim and release of a device virtio_console drives makes it probe
- * the device again, which costs it control buffers ("Error adding buffer
- * to queue") and later messages on that device (hardening.rst).
+ * the device again, and a port hot-plugged there during such churn once
+ * never got its name (hardening.rst): the fuzz leaves the other consoles
+ * alone.
  */
 static __u32 fuzz_index(struct fuzz *f, unsigned long long *s)
 {
