@@ -185,9 +185,24 @@ int vportx_open_node(const struct vportx_attach *a, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
+/*
+ * A direct node knows its host from the device's PORT_OPEN, which answers
+ * a PORT_READY and may come after the node: until then the node reads
+ * "unknown", which poll() calls no hangup. A stacked node never knows.
+ */
 int vportx_open_node_host(const struct vportx_attach *a, int timeout_ms)
 {
-	return rig_host_or_close(vportx_open_node(a, O_RDWR), timeout_ms);
+	int fd = rig_host_or_close(vportx_open_node(a, O_RDWR), timeout_ms);
+	char backend[16];
+
+	if (fd >= 0 &&
+	    !vportx_node_sysfs(a, "backend", backend, sizeof(backend)) &&
+	    !strcmp(backend, "direct") &&
+	    vportx_wait_attr(a, "host_connected", "1", timeout_ms)) {
+		close(fd);
+		return -ETIMEDOUT;
+	}
+	return fd;
 }
 
 int vportx_node_sysfs(const struct vportx_attach *a, const char *attr,
