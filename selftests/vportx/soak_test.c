@@ -403,28 +403,6 @@ static void hog(void)
 }
 
 /* One round: n bytes each way on every port, checked at both ends. */
-static void many_round(struct __test_metadata *_metadata, int *fds,
-		       int round, size_t n)
-{
-	char id[16];
-	int i;
-
-	for (i = 0; i < MANY; i++) {
-		vportx_many_id(i, id, sizeof(id));
-		ASSERT_EQ(0, rig_ctl_ok("sink %s %zu %d", id, n,
-					round * 100 + i));
-	}
-	EXPECT_EQ(0, vportx_many_io(fds, round * 100, 1, n));
-	for (i = 0; i < MANY; i++)
-		ASSERT_EQ(0, vportx_many_sunk(i, n, RIG_JOB_MS));
-	for (i = 0; i < MANY; i++) {
-		vportx_many_id(i, id, sizeof(id));
-		ASSERT_EQ(0, rig_ctl_ok("source %s %zu %d", id, n,
-					round * 100 + 50 + i));
-	}
-	EXPECT_EQ(0, vportx_many_io(fds, round * 100 + 50, 0, n));
-}
-
 TEST_F_TIMEOUT(soak, many_ports_under_pressure, 1800)
 {
 	const char *secs = getenv("VPORTX_SOAK_SECONDS");
@@ -454,7 +432,8 @@ TEST_F_TIMEOUT(soak, many_ports_under_pressure, 1800)
 	end = now_ms() + 1000ULL * (secs ? atoi(secs) : 180);
 	for (round = 1; now_ms() < end && _metadata->passed; round++) {
 		n = 65536 + (round * 7919 % 8) * 65536;
-		many_round(_metadata, fds, round, n);
+		ASSERT_EQ(0, vportx_many_both_ways(fds, round * 100, n,
+						   RIG_JOB_MS));
 		bytes += 2 * MANY * n;
 	}
 	kill(pid, SIGKILL);

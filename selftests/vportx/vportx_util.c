@@ -286,7 +286,8 @@ static int many_port_io(int fd, unsigned int seed, int out, size_t n)
 	return rig_recv(fd, seed, n, 65536, &res) || res.bad != -1;
 }
 
-int vportx_many_io(const int *fds, unsigned int seed, int out, size_t n)
+/* Every fd at once, one process each: how many of them failed. */
+static int many_io(const int *fds, unsigned int seed, int out, size_t n)
 {
 	int i, status, failed = 0;
 	pid_t pid;
@@ -307,7 +308,8 @@ int vportx_many_io(const int *fds, unsigned int seed, int out, size_t n)
 	return failed;
 }
 
-int vportx_many_sunk(int i, size_t n, int timeout_ms)
+/* The peer's sink job on many.@i took exactly @n right bytes: 0, or -1. */
+static int many_sunk(int i, size_t n, int timeout_ms)
 {
 	char id[16], reply[RIG_REPLY_MAX] = "";
 	unsigned long long got;
@@ -325,6 +327,33 @@ int vportx_many_sunk(int i, size_t n, int timeout_ms)
 	fprintf(stderr, "# %s: %llu bytes of %zu, first bad at %lld\n", id,
 		got, n, bad);
 	return -1;
+}
+
+/* Start the peer's @job ("sink" or "source") of @n bytes on many.@i. */
+static int many_job(int i, const char *job, size_t n, unsigned int seed)
+{
+	char id[16];
+
+	vportx_many_id(i, id, sizeof(id));
+	return rig_ctl_ok("%s %s %zu %u", job, id, n, seed);
+}
+
+int vportx_many_both_ways(const int *fds, unsigned int seed, size_t n,
+			  int timeout_ms)
+{
+	unsigned int back = seed + VPORTX_MANY;
+	int i, failed;
+
+	for (i = 0; i < VPORTX_MANY; i++)
+		if (many_job(i, "sink", n, seed + i))
+			return -1;
+	failed = many_io(fds, seed, 1, n);
+	for (i = 0; i < VPORTX_MANY; i++)
+		failed += !!many_sunk(i, n, timeout_ms);
+	for (i = 0; i < VPORTX_MANY; i++)
+		if (many_job(i, "source", n, back + i))
+			return -1;
+	return failed + many_io(fds, back, 0, n);
 }
 
 #define NOBODY 65534

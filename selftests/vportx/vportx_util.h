@@ -96,17 +96,14 @@ void vportx_many_id(int i, char *id, size_t len);
 /* Their hosts connect late: connect many.@i's and reset its peer. */
 int vportx_many_connect(int i);
 /*
- * Every fd of @fds (one per many.* port) at once, one process each: fd i
- * writes (@out) or reads and checks @n bytes of the pattern @seed + i. How
- * many of them failed.
+ * Both ways over every many.* port at once, fd i of @fds on many.@i: the
+ * peer sinks the @n bytes of pattern @seed + i that fd i writes, and then
+ * sources @n bytes of @seed + VPORTX_MANY + i for fd i to read and check.
+ * Waits up to @timeout_ms for each sink. How many halves failed (their
+ * ports go to stderr), or -1 when the peer refused a job.
  */
-int vportx_many_io(const int *fds, unsigned int seed, int out, size_t n);
-/*
- * Wait up to @timeout_ms for the peer's sink job on many.@i: 0 when it
- * took exactly @n bytes, every one right, otherwise -1 (the reply and the
- * count go to stderr).
- */
-int vportx_many_sunk(int i, size_t n, int timeout_ms);
+int vportx_many_both_ways(const int *fds, unsigned int seed, size_t n,
+			  int timeout_ms);
 
 /*
  * Run @fn(@ctl, @fd) in a child that dropped every id to nobody (which
