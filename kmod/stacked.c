@@ -316,9 +316,18 @@ static void watch_start(struct vportx_stacked *st)
 	queue_delayed_work(vportx_wq, &st->watch_work, 0);
 }
 
-/* After this, nothing runs on the port's behalf: it can be closed. */
-static void watch_stop(struct vportx_stacked *st)
+/*
+ * After this, nothing runs on the port's behalf: it can be closed. The
+ * work cancelled may have been the first to see the port unplugged: a
+ * reader that got ENODEV from the port can close the node before the work
+ * ran. With @look, the port's state is read once more, so that the node
+ * still learns it is gone. Not on the way to freeing the node: its
+ * removal work is cancelled already, and must not be queued again.
+ */
+static void watch_stop(struct vportx_stacked *st, bool look)
 {
+	bool unplugged;
+
 	if (!st->watching)
 		return;
 	if (st->wqh)
@@ -326,7 +335,8 @@ static void watch_stop(struct vportx_stacked *st)
 	cancel_delayed_work_sync(&st->watch_work);
 	st->wqh = NULL;
 	st->watching = false;
-	vportx_node_port_state(st->node, -1, false);
+	unplugged = look && vfs_poll(st->port, NULL) == EPOLLHUP;
+	vportx_node_port_state(st->node, unplugged ? 0 : -1, unplugged);
 }
 
 static void stacked_start(struct vportx_node *node)
@@ -380,7 +390,7 @@ static void stacked_release(struct vportx_node *node)
 
 	if (st->hold_always)
 		return;
-	watch_stop(st);
+	watch_stop(st, true);
 	fput(st->port);
 	st->port = NULL;
 }
@@ -398,7 +408,7 @@ static void stacked_destroy(struct vportx_node *node)
 {
 	struct vportx_stacked *st = node->backend;
 
-	watch_stop(st);
+	watch_stop(st, false);
 	stacked_free(st);
 }
 
