@@ -119,13 +119,19 @@ static int retrigger_node(const char *name)
 		  "/sys/class/vportx/vportx%up%u", n, m);
 }
 
-/* Wait for @path to exist (or not): the ms it took, or -ETIMEDOUT. */
+/*
+ * Wait for @path to exist (or not): the ms it took, or -ETIMEDOUT. A
+ * link comes after a chain of events (the port's, vportxctl attaching,
+ * the node's), which on the debug kernel can take longer than WAIT_MS:
+ * the wait starts once udev has settled.
+ */
 static int wait_path(const char *path, int exists)
 {
 	struct timespec t0, t1;
 	int i;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	settle();
 	for (i = 0; i < WAIT_MS / 10; i++) {
 		if ((access(path, F_OK) == 0) == exists) {
 			clock_gettime(CLOCK_MONOTONIC, &t1);
