@@ -402,7 +402,10 @@ static void hog(void)
 	}
 }
 
-/* One round: n bytes each way on every port, checked at both ends. */
+/*
+ * Rounds of n bytes each way on all 16 ports at once, checked at both
+ * ends, while a hog keeps memory short; the kernel holds no more after.
+ */
 TEST_F_TIMEOUT(soak, many_ports_under_pressure, 1800)
 {
 	const char *secs = getenv("VPORTX_SOAK_SECONDS");
