@@ -368,6 +368,15 @@ TEST_F_TIMEOUT(udev, odd_name_made_safe, 600)
 	ASSERT_EQ(0, rig_wait_port("odd/na*me?x", 1));
 	expect_link(_metadata, "odd_na_me_x", "odd/na*me?x");
 	ASSERT_EQ(0, rig_ctl_ok("unplug odd.1"));
+	ASSERT_EQ(0, rig_wait_port("odd/na*me?x", 0));
+	/*
+	 * The policy's hold=open: a closed node learns its port is gone at
+	 * its next open, which fails with ENXIO and removes the node
+	 * (Documentation/vportx.rst). Only then must the link go.
+	 */
+	EXPECT_EQ(-1, open("/dev/vportx/odd_na_me_x", O_RDWR | O_CLOEXEC));
+	EXPECT_TRUE(errno == ENXIO || errno == ENOENT) TH_LOG("%s",
+							    strerror(errno));
 	EXPECT_LE(0, wait_path("/dev/vportx/odd_na_me_x", 0));
 }
 
