@@ -449,7 +449,6 @@ TEST_F_TIMEOUT(udev, claimed_device_named, 600)
 	ASSERT_EQ(0, sh(VPORTXCTL " detach direct.a && "
 			VPORTXCTL " detach direct.b"));
 	ASSERT_EQ(0, sh(VPORTXCTL " claim virtio%u", n));
-	settle();
 	snprintf(want, sizeof(want), "/dev/vportx%up%u", n, m);
 	ASSERT_EQ(0, wait_path(want, 1) < 0);
 	settle();
