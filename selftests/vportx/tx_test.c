@@ -147,11 +147,17 @@ static void host_away(struct __test_metadata *_metadata,
 				      WAIT_MS));
 }
 
-/* Bring the host back and start a sink for @n bytes of pattern @seed. */
+/*
+ * Bring the host back and start a sink for @n bytes of pattern @seed.
+ * The guest learns of the host a control message after the peer has
+ * connected; until then poll() says EPOLLHUP at once, so wait for it.
+ */
 static void host_back_sink(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(tx) *self, size_t n, uint64_t seed)
 {
 	ASSERT_EQ(0, rig_ctl_ok("connect %s", self->port));
+	ASSERT_EQ(0, vportx_wait_attr(&self->a, "host_connected", "1",
+				      WAIT_MS));
 	ASSERT_EQ(0, rig_ctl_ok("sink %s %zu %" PRIu64, self->port, n, seed));
 }
 
