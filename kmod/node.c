@@ -397,8 +397,15 @@ static void node_remove_work(struct work_struct *work)
 	gone = unpublish_unplugged(node);
 	mutex_unlock(&nodes_lock);
 	/* Every other path to node_free() needs the node published. */
-	if (gone)
-		__node_free(node);
+	if (!gone)
+		return;
+	/*
+	 * An open that found the node unplugged while this ran queued it
+	 * again; unpublished, nothing can queue it any more. Not _sync: the
+	 * running instance is this one.
+	 */
+	cancel_work(&node->remove_work);
+	__node_free(node);
 }
 
 /*
