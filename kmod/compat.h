@@ -19,6 +19,16 @@
 #endif
 
 /*
+ * A class_interface callback's parameters, the device always named dev:
+ * before 6.4 they also took the interface.
+ */
+#ifdef VPORTX_CLASS_INTF_HAS_INTF
+#define VPORTX_CLASS_INTF_DEV struct device *dev, struct class_interface *intf
+#else
+#define VPORTX_CLASS_INTF_DEV struct device *dev
+#endif
+
+/*
  * virtio_find_vqs() takes one array of struct virtqueue_info since 6.11,
  * two arrays (callbacks, names) before.
  */

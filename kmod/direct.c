@@ -897,28 +897,29 @@ static int match_devt(struct device *dev, void *devt)
 }
 
 /*
- * Is @devt the device number of a port that virtio_console made on
- * virtio@index? It is if the device is a console that virtio_console
- * drives and one of its children has that number. virtio_console may be
- * built in (Debian's 6.12) or a module, so the file's fops owner proves
- * nothing; its device does.
+ * The port of device number @devt that virtio_console made on virtio@index,
+ * with a reference, or NULL. It is one if the device is a console that
+ * virtio_console drives and one of its children has that number.
+ * virtio_console may be built in (Debian's 6.12) or a module, so the
+ * file's fops owner proves nothing; its device does. *@owner, unless
+ * NULL, gets the driver's module (NULL when built in).
  */
-bool vportx_direct_stock_port(u32 index, dev_t devt)
+struct device *vportx_direct_stock_port(u32 index, dev_t devt,
+					struct module **owner)
 {
-	struct device *dev = console_get(index), *port;
+	struct device *dev = console_get(index), *port = NULL;
 	struct device_driver *drv;
-	bool ret = false;
 
 	if (IS_ERR(dev))
-		return false;
+		return NULL;
 	drv = READ_ONCE(dev->driver);
 	if (drv && !strcmp(drv->name, "virtio_console")) {
 		port = device_find_child(dev, &devt, match_devt);
-		ret = port;
-		put_device(port);
+		if (owner)
+			*owner = drv->owner;
 	}
 	put_device(dev);
-	return ret;
+	return port;
 }
 
 static int claim_add(u32 index, struct device *dev,

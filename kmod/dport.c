@@ -21,9 +21,10 @@
  * copies, and page-cache pages stay in the cache (nothing is stolen).
  * At most DPORT_TX_INFLIGHT elements per port are in the device's hands.
  *
- * The device learns that the port is open (PORT_OPEN) while the node is
- * open, or from the node's creation with hold=always. What arrived and
- * was not read stays for the next opener: nothing is discarded at close.
+ * The device learns that the port is open (PORT_OPEN) when the node core
+ * opens it (node.c: with the node, or from its creation with hold=always).
+ * What arrived and was not read stays for the next opener: nothing is
+ * discarded at close.
  *
  * While the device is frozen (suspend) the port is paused: no buffer goes
  * to the device, the queues are gone, readers read what came before and
@@ -781,35 +782,27 @@ static void dport_start(struct vportx_node *node)
 
 	spin_lock_irq(&port->lock);
 	port->node = node;
-	rx_budget_set(port, node->params.rx_budget);
 	spin_unlock_irq(&port->lock);
-	if (node->params.hold == VPORTX_HOLD_ALWAYS)
-		port_open(port);
-}
-
-static int dport_open(struct vportx_node *node)
-{
-	if (node->params.hold == VPORTX_HOLD_ALWAYS)
-		return 0;
-	return port_open(node->backend);
-}
-
-static void dport_release(struct vportx_node *node)
-{
-	if (node->params.hold == VPORTX_HOLD_OPEN)
-		port_set_open(node->backend, false);
 }
 
 /*
- * A closed node's new hold: hold=always opens the port now, as start does;
- * hold=open closes it until the node is opened. What the port received
- * stays for the next reader either way.
+ * Open for the host, with the node's RX budget. What the port received
+ * while closed, if anything, stays for the next reader: nothing is
+ * discarded at close.
  */
-static int dport_set_hold(struct vportx_node *node)
+static int dport_open_port(struct vportx_node *node)
 {
-	if (node->params.hold == VPORTX_HOLD_ALWAYS)
-		return port_open(node->backend);
-	return port_set_open(node->backend, false);
+	struct vportx_dport *port = node->backend;
+
+	spin_lock_irq(&port->lock);
+	rx_budget_set(port, node->params.rx_budget);
+	spin_unlock_irq(&port->lock);
+	return port_open(port);
+}
+
+static void dport_close_port(struct vportx_node *node)
+{
+	port_set_open(node->backend, false);
 }
 
 /* EPOLLIN with data or at end of file; EPOLLHUP without a host. */
@@ -852,15 +845,14 @@ static const struct vportx_backend_ops dport_ops = {
 	.id = VPORTX_BACKEND_DIRECT,
 	.owns_node = true,
 	.start = dport_start,
-	.open = dport_open,
-	.release = dport_release,
+	.open_port = dport_open_port,
+	.close_port = dport_close_port,
 	.read = dport_read,
 	.splice_read = dport_splice_read,
 	.push = dport_push,
 	.splice_write = dport_splice_write,
 	.poll = dport_poll,
 	.set_rx_budget = dport_set_rx_budget,
-	.set_hold = dport_set_hold,
 	.rx_queued = dport_rx_queued,
 	.destroy = dport_destroy,
 };

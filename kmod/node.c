@@ -89,6 +89,53 @@ bool vportx_node_on_device(u32 port_dev)
 	return ret;
 }
 
+/*
+ * The one hold decision: does the port stay open while the node is
+ * closed? With hold=always the host sees the port open from attach to
+ * detach; with hold=open only while an application has the node open,
+ * as it would see the stock node (Documentation/vportx.rst, "Hold").
+ */
+static bool node_holds(const struct vportx_node *node)
+{
+	return node->params.hold == VPORTX_HOLD_ALWAYS;
+}
+
+/* The host sees the port open from now on, and TX may push to it. */
+static int node_port_open(struct vportx_node *node)
+{
+	int ret = node->ops->open_port(node);
+
+	if (ret)
+		return ret;
+	node->port_open = true;
+	vportx_tx_start(node);
+	return 0;
+}
+
+/* TX stops pushing before the backend closes the port. */
+static void node_port_close(struct vportx_node *node)
+{
+	lockdep_assert_held(&nodes_lock);
+	if (!node->port_open)
+		return;
+	vportx_tx_stop(node);
+	node->ops->close_port(node);
+	node->port_open = false;
+}
+
+/* Closing the port now would drop bytes the host sent (stacked). */
+static bool node_port_busy(struct vportx_node *node)
+{
+	return node->port_open && node->ops->port_busy &&
+	       node->ops->port_busy(node);
+}
+
+/* Give the TX queue up to tx_drain_ms, and until a signal, to drain. */
+static void node_tx_drain(struct vportx_node *node)
+{
+	vportx_tx_drain(node, msecs_to_jiffies(READ_ONCE(node->tx_drain_ms)));
+}
+
 static int vportx_open(struct inode *inode, struct file *file)
 {
 	struct vportx_node *node;
@@ -110,11 +157,9 @@ static int vportx_open(struct inode *inode, struct file *file)
 	ret = -EBUSY;
 	if (node->open_count)
 		goto out;
-	ret = node->ops->open(node);
+	ret = node_holds(node) ? 0 : node_port_open(node);
 	if (ret)
 		goto out;
-	if (node->params.hold == VPORTX_HOLD_OPEN)
-		vportx_tx_start(node);
 	node->open_count++;
 	file->private_data = node;
 	stream_open(inode, file);
@@ -142,10 +187,18 @@ static int vportx_release(struct inode *inode, struct file *file)
 	struct vportx_node *node = file->private_data;
 	bool gone;
 
-	/* Not under nodes_lock: it may wait for the queue to drain. */
-	vportx_tx_close(node);
+	/*
+	 * Not under nodes_lock: it may wait. With hold=open what is still
+	 * queued when the drain gives up is dropped as the port closes; with
+	 * hold=always the TX work goes on pushing, and trims once done.
+	 */
+	if (node_holds(node))
+		vportx_txq_trim(&node->txq);
+	else
+		node_tx_drain(node);
 	mutex_lock(&nodes_lock);
-	node->ops->release(node);
+	if (!node_holds(node))
+		node_port_close(node);
 	node->open_count--;
 	gone = unpublish_unplugged(node);
 	mutex_unlock(&nodes_lock);
@@ -342,16 +395,21 @@ int vportx_node_create(u32 port_dev, u32 port_nr, dev_t port_devt,
 	ret = PTR_ERR_OR_ZERO(node->dev);
 	if (ret)
 		goto err_remove_minor;
+	if (node_holds(node)) {
+		ret = node_port_open(node);
+		if (ret)
+			goto err_destroy_device;
+	}
 	if (ops->start)
 		ops->start(node);
-	if (params->hold == VPORTX_HOLD_ALWAYS)
-		vportx_tx_start(node);
 	idr_replace(&nodes, node, node->minor);
 	*minor = node->minor;
 	mutex_unlock(&nodes_lock);
 	pr_debug("%s: created\n", dev_name(node->dev));
 	return 0;
 
+err_destroy_device:
+	device_destroy(vportx_class, MKDEV(MAJOR(vportx_devt), node->minor));
 err_remove_minor:
 	idr_remove(&nodes, node->minor);
 err_unlock:
@@ -362,13 +420,14 @@ err_unlock:
 
 /*
  * Unpublished already: nobody can open it or find it any more. TX stops
- * pushing before the backend closes the port, and the backend goes before
- * the device, so nothing it runs can report on a device that is gone.
+ * pushing before the backend closes the port (its destroy op), and the
+ * backend goes before the device, so nothing it runs can report on a
+ * device that is gone.
  */
 static void __node_free(struct vportx_node *node)
 {
 	pr_debug("%s: destroyed\n", dev_name(node->dev));
-	vportx_tx_destroy(node);
+	vportx_tx_stop(node);
 	node->ops->destroy(node);
 	device_destroy(vportx_class, MKDEV(MAJOR(vportx_devt), node->minor));
 	mutex_lock(&nodes_lock);
@@ -469,40 +528,39 @@ int vportx_node_set_tx_low(struct vportx_node *node, u32 low)
 }
 
 /*
- * Only on a closed node (EBUSY): open() and release() act on hold under
- * nodes_lock, and a close in progress still counts as open. Leaving
- * hold=always stops the pushes, so it also wants an empty TX queue.
+ * Only on a closed node with an empty TX queue (EBUSY): open() and
+ * release() act on hold under nodes_lock, and a close in progress still
+ * counts as open. Going to hold=open closes the port: EBUSY too while
+ * that would drop what the host sent and nobody read.
  */
 static int node_set_hold(struct vportx_node *node, u32 hold)
 {
 	u32 old = node->params.hold;
-	int ret;
+	int ret = 0;
 
 	lockdep_assert_held(&nodes_lock);
 	if (idr_find(&nodes, node->minor) != node)
 		return -ENODEV;
 	if (hold == old)
 		return 0;
-	if (node->open_count || READ_ONCE(node->txq.queued))
+	if (node->open_count || READ_ONCE(node->txq.queued) ||
+	    node_port_busy(node))
 		return -EBUSY;
-	if (hold == VPORTX_HOLD_OPEN)
-		vportx_tx_hold_open(node);
 	WRITE_ONCE(node->params.hold, hold);
-	ret = node->ops->set_hold(node);
+	if (node_holds(node))
+		ret = node_port_open(node);
+	else
+		node_port_close(node);
 	if (ret)
 		WRITE_ONCE(node->params.hold, old);
-	if (node->params.hold == VPORTX_HOLD_ALWAYS)
-		vportx_tx_start(node);
 	return ret;
 }
 
-/* hold from sysfs: EOPNOTSUPP if the backend cannot change it. */
+/* hold from sysfs, on either backend. */
 int vportx_node_set_hold(struct vportx_node *node, u32 hold)
 {
-	int ret = -EOPNOTSUPP;
+	int ret;
 
-	if (!node->ops->set_hold)
-		return ret;
 	mutex_lock(&nodes_lock);
 	ret = node_set_hold(node, hold);
 	mutex_unlock(&nodes_lock);
@@ -523,22 +581,38 @@ size_t vportx_node_rx_queued(struct vportx_node *node)
 	return n;
 }
 
+/*
+ * DETACH: EBUSY while the node is open, or while closing its port would
+ * drop bytes the host sent and nobody read (hold=always, stacked: read
+ * them first, or make it hold=open once they are read).
+ */
+static int node_detachable(struct vportx_node *node)
+{
+	lockdep_assert_held(&nodes_lock);
+	if (!node)
+		return -ENXIO;
+	if (node->open_count)
+		return -EBUSY;
+	if (node->ops->owns_node)
+		return -EOPNOTSUPP;
+	return node_port_busy(node) ? -EBUSY : 0;
+}
+
 int vportx_node_destroy(u32 minor)
 {
 	struct vportx_node *node;
+	int ret;
 
 	mutex_lock(&nodes_lock);
 	node = idr_find(&nodes, minor);
-	if (!node || node->open_count || node->ops->owns_node) {
-		mutex_unlock(&nodes_lock);
-		if (!node)
-			return -ENXIO;
-		return node->open_count ? -EBUSY : -EOPNOTSUPP;
-	}
-	node_unpublish(node);
+	ret = node_detachable(node);
+	if (!ret)
+		node_unpublish(node);
 	mutex_unlock(&nodes_lock);
+	if (ret)
+		return ret;
 	/* hold=always: what the node still has queued gets its chance. */
-	vportx_tx_drain(node, msecs_to_jiffies(READ_ONCE(node->tx_drain_ms)));
+	node_tx_drain(node);
 	node_free(node);
 	return 0;
 }
@@ -618,6 +692,24 @@ void vportx_node_set_name(struct vportx_node *node, const char *name)
 	/* The string is whole before sysfs can see it: name_show(). */
 	smp_store_release(&node->name, copy);
 	kobject_uevent(&node->dev->kobj, KOBJ_CHANGE);
+}
+
+/*
+ * The port with device number @port_devt was unplugged (stacked.c hears
+ * it from virtio_console's class). An open port's backend sees that
+ * itself; a node whose port is closed learns it here, and goes now, as
+ * the stock node does, instead of at its next open.
+ */
+void vportx_node_port_removed(dev_t port_devt)
+{
+	struct vportx_node *node;
+	int id;
+
+	mutex_lock(&nodes_lock);
+	idr_for_each_entry(&nodes, node, id)
+		if (node->port_devt == port_devt && !node->port_open)
+			vportx_node_port_state(node, 0, true);
+	mutex_unlock(&nodes_lock);
 }
 
 /* Data arrived where a reader had found none: tell O_ASYNC owners. */

@@ -18,9 +18,17 @@
  * vportx opens the port O_NONBLOCK and does all the waiting itself, on the
  * node's wait queue: nobody ever sleeps inside virtio_console, so the TX
  * work never blocks and a detach never waits for a host.
+ *
+ * Attaching takes the port's path, best from an O_PATH descriptor, and
+ * opens nothing: an open of a stock port tells the host it is open, and
+ * its close discards whatever the host sent meanwhile. The port is opened
+ * from the path when the node core says (open_port), and closed when it
+ * says (close_port). A caller that attaches with hold=always by an open
+ * descriptor hands that open file over instead: the port stays open.
  */
 
 #include "vportx.h"
+#include "compat.h"
 
 #include <linux/vportx.h>
 
@@ -37,10 +45,10 @@
 #include <linux/workqueue.h>
 
 struct vportx_stacked {
-	struct path path;	/* the port's node, to reopen it */
-	const struct file_operations *fops;	/* the port's, at attach */
-	bool hold_always;
-	/* Open port: from open to release, or from attach to detach. */
+	struct path path;	/* the port's node, to open it */
+	u32 port_dev;		/* its N and devt, to know it from a console */
+	dev_t devt;
+	/* Open port: from open_port to close_port, or handed over at attach. */
 	struct file *port;
 	struct file *queue;	/* ours: the TX queue, as do_splice_direct's input */
 	struct vportx_node *node;
@@ -65,6 +73,74 @@ struct vportx_stacked {
 	 */
 	atomic_t sigio_armed;
 };
+
+/*
+ * A node whose port is closed (hold=open, nobody has the node open) has no
+ * port file that could tell it the port was unplugged. virtio_console's
+ * ports are devices of its class "virtio-ports": a class interface hears
+ * of each one's removal, under the class's mutex, so the node goes at once,
+ * as the stock node does. It is registered while stacked nodes exist, and
+ * pins virtio_console, the class's owner, meanwhile.
+ *
+ * Lock order: unplug_watch_lock, then the class's mutex, then nodes_lock
+ * (node.c). Nothing takes unplug_watch_lock under another of them.
+ */
+static DEFINE_MUTEX(unplug_watch_lock);	/* guards the three below */
+static unsigned int unplug_watch_users;	/* stacked nodes, being made too */
+static struct module *unplug_watch_owner;
+
+static void port_class_remove(VPORTX_CLASS_INTF_DEV)
+{
+	vportx_node_port_removed(dev->devt);
+}
+
+static struct class_interface unplug_watch = {
+	.remove_dev = port_class_remove,
+};
+
+/* One more stacked node of port @devt of virtio@n; @owner: its module. */
+static int unplug_watch_get(dev_t devt, u32 n, struct module *owner)
+{
+	struct device *dev;
+	int ret = 0;
+
+	mutex_lock(&unplug_watch_lock);
+	if (unplug_watch_users)
+		goto out_count;
+	ret = -ENODEV;
+	dev = vportx_direct_stock_port(n, devt, NULL);
+	if (!dev || !try_module_get(owner))
+		goto out_put_dev;
+	unplug_watch.class = dev->class;
+	ret = class_interface_register(&unplug_watch);
+	if (ret) {
+		module_put(owner);
+		goto out_put_dev;
+	}
+	unplug_watch_owner = owner;
+out_put_dev:
+	put_device(dev);
+out_count:
+	if (!ret)
+		unplug_watch_users++;
+	mutex_unlock(&unplug_watch_lock);
+	return ret;
+}
+
+/*
+ * Unregistering calls remove_dev for every port still there: by then no
+ * stacked node is published, so vportx_node_port_removed() finds none.
+ */
+static void unplug_watch_put(void)
+{
+	mutex_lock(&unplug_watch_lock);
+	if (!--unplug_watch_users) {
+		class_interface_unregister(&unplug_watch);
+		module_put(unplug_watch_owner);
+		unplug_watch_owner = NULL;
+	}
+	mutex_unlock(&unplug_watch_lock);
+}
 
 /*
  * The port's poll mask. Polling a stock port takes used buffers off its
@@ -339,68 +415,85 @@ static void watch_stop(struct vportx_stacked *st, bool look)
 	vportx_node_port_state(st->node, unplugged ? 0 : -1, unplugged);
 }
 
-static void stacked_start(struct vportx_node *node)
+/* Has @fops what vportx uses of a stock port's file? */
+static bool port_fops_ok(const struct file_operations *fops)
 {
-	struct vportx_stacked *st = node->backend;
-
-	st->node = node;
-	if (st->hold_always)
-		watch_start(st);
+	return fops && fops->read && fops->write && fops->splice_write;
 }
 
 /*
- * Reopen the port from its path. Once the port is unplugged its number
+ * Open the port from its path. Once the port is unplugged its number
  * falls back to virtio_console's per-device chrdev region, whose fops have
- * neither open nor read: that "opens" fine, so check whose file we got.
+ * neither open nor read: that "opens" fine, so check what we got. ENXIO
+ * for a port that is still there is a console port (stock says the same).
  */
 static struct file *port_reopen(struct vportx_stacked *st)
 {
 	struct file *port = dentry_open(&st->path, O_RDWR | O_NONBLOCK,
 					current_cred());
+	struct device *dev;
 
-	if (!IS_ERR(port) && port->f_op != st->fops) {
+	if (!IS_ERR(port) && !port_fops_ok(port->f_op)) {
 		fput(port);
 		port = ERR_PTR(-ENXIO);
 	}
+	if (port != ERR_PTR(-ENXIO))
+		return port;
+	dev = vportx_direct_stock_port(st->port_dev, st->devt, NULL);
+	if (!dev)
+		vportx_node_port_state(st->node, 0, true);
+	put_device(dev);
 	return port;
 }
 
-/* hold=open opens the port with the node; EBUSY if someone else has it. */
-static int stacked_open(struct vportx_node *node)
+/*
+ * EBUSY if someone else has the port open; ENXIO for a console port, or
+ * one that is gone (the node then goes too).
+ */
+static int stacked_open_port(struct vportx_node *node)
 {
 	struct vportx_stacked *st = node->backend;
 	struct file *port;
 
-	if (st->hold_always)
-		return 0;
-	port = port_reopen(st);
-	/* ENXIO: virtio_console has no port behind the number any more. */
-	if (port == ERR_PTR(-ENXIO))
-		vportx_node_port_state(node, 0, true);
-	if (IS_ERR(port))
-		return PTR_ERR(port);
-	st->port = port;
+	st->node = node;
+	if (!st->port) {
+		port = port_reopen(st);
+		if (IS_ERR(port))
+			return PTR_ERR(port);
+		st->port = port;
+	}
 	watch_start(st);
 	return 0;
 }
 
-static void stacked_release(struct vportx_node *node)
+/* virtio_console's release drops what the port received and nobody read. */
+static void stacked_close_port(struct vportx_node *node)
 {
 	struct vportx_stacked *st = node->backend;
 
-	if (st->hold_always)
-		return;
 	watch_stop(st, true);
 	fput(st->port);
 	st->port = NULL;
 }
 
+/*
+ * EPOLLIN without EPOLLHUP: bytes the host sent are waiting. With the host
+ * gone the port polls EPOLLIN at end of file too, data or not: not busy.
+ */
+static bool stacked_port_busy(struct vportx_node *node)
+{
+	struct vportx_stacked *st = node->backend;
+
+	return (port_mask(st) & (EPOLLIN | EPOLLHUP)) == EPOLLIN;
+}
+
 static void stacked_free(struct vportx_stacked *st)
 {
-	if (st->hold_always)
+	if (st->port)
 		fput(st->port);
 	queue_put(st->queue);
 	path_put(&st->path);
+	unplug_watch_put();
 	kfree(st);
 }
 
@@ -415,9 +508,9 @@ static void stacked_destroy(struct vportx_node *node)
 static const struct vportx_backend_ops stacked_ops = {
 	.name = "stacked",
 	.id = VPORTX_BACKEND_STACKED,
-	.start = stacked_start,
-	.open = stacked_open,
-	.release = stacked_release,
+	.open_port = stacked_open_port,
+	.close_port = stacked_close_port,
+	.port_busy = stacked_port_busy,
 	.read = stacked_read,
 	.push = stacked_push,
 	.write_through = stacked_write_through,
@@ -427,51 +520,54 @@ static const struct vportx_backend_ops stacked_ops = {
 };
 
 /*
- * Is @file a virtio-serial port of virtio_console, open for reading and
- * writing? Its node must be named vportNpM, as virtio_console names it (the
- * /dev/virtio-ports/NAME links resolve to that), with M its minor, and its
- * device number must be that of a port virtio_console made on virtioN.
+ * Is @file a virtio-serial port of virtio_console: an O_PATH descriptor of
+ * one, or one open for reading and writing? Its node must be named vportNpM,
+ * as virtio_console names it (the /dev/virtio-ports/NAME links resolve to
+ * that), with M its minor, and its device number must be that of a port
+ * virtio_console made on virtioN. *@owner gets virtio_console's module.
  */
-static int check_port(struct file *file, u32 *n, u32 *m)
+static int check_port(struct file *file, u32 *n, u32 *m,
+		      struct module **owner)
 {
-	const struct file_operations *fops = file->f_op;
 	struct inode *inode = file_inode(file);
 	struct name_snapshot name;
+	struct device *dev;
 	char tail;
 	int found;
 
-	if (file->f_mode & FMODE_PATH || !S_ISCHR(inode->i_mode))
+	if (!S_ISCHR(inode->i_mode))
 		return -EINVAL;
-	if (!fops || !fops->read || !fops->write || !fops->splice_write)
-		return -EINVAL;
-	if ((file->f_mode & (FMODE_READ | FMODE_WRITE)) !=
-	    (FMODE_READ | FMODE_WRITE))
+	if (!(file->f_mode & FMODE_PATH) &&
+	    (!port_fops_ok(file->f_op) ||
+	     (file->f_mode & (FMODE_READ | FMODE_WRITE)) !=
+	     (FMODE_READ | FMODE_WRITE)))
 		return -EINVAL;
 	/* A snapshot: the node may be renamed while we parse its name. */
 	take_dentry_name_snapshot(&name, file->f_path.dentry);
 	found = sscanf(name.name.name, "vport%up%u%c", n, m, &tail);
 	release_dentry_name_snapshot(&name);
-	if (found != 2 || *m != MINOR(inode->i_rdev) ||
-	    !vportx_direct_stock_port(*n, inode->i_rdev))
+	if (found != 2 || *m != MINOR(inode->i_rdev))
 		return -EINVAL;
-	return 0;
+	dev = vportx_direct_stock_port(*n, inode->i_rdev, owner);
+	put_device(dev);
+	return dev ? 0 : -EINVAL;
 }
 
 /*
- * hold=always: the caller's open file becomes ours, for the port allows
- * one opener and the caller has it now. vportx waits for the port itself,
- * so the file must be O_NONBLOCK, like the one hold=open opens.
+ * hold=always by an open descriptor: the caller's open file becomes ours,
+ * for the port allows one opener and the caller has it now, and closing
+ * it would drop what the host sent. vportx waits for the port itself, so
+ * the file must be O_NONBLOCK, like the one open_port opens.
  */
 static void port_take(struct vportx_stacked *st, struct file *file)
 {
-	st->hold_always = true;
 	st->port = get_file(file);
 	spin_lock(&file->f_lock);
 	file->f_flags |= O_NONBLOCK;
 	spin_unlock(&file->f_lock);
 }
 
-static struct vportx_stacked *stacked_new(struct file *file, u32 hold)
+static struct vportx_stacked *stacked_new(struct file *file, u32 n)
 {
 	struct vportx_stacked *st = kzalloc(sizeof(*st), GFP_KERNEL);
 
@@ -488,34 +584,42 @@ static struct vportx_stacked *stacked_new(struct file *file, u32 hold)
 	INIT_DELAYED_WORK(&st->watch_work, watch_work);
 	st->path = file->f_path;
 	path_get(&st->path);
-	st->fops = file->f_op;
-	if (hold == VPORTX_HOLD_ALWAYS)
-		port_take(st, file);
+	st->port_dev = n;
+	st->devt = file_inode(file)->i_rdev;
 	return st;
 }
 
-/* Attach the port open at @fd, like LOOP_CONFIGURE attaches a backing file. */
+/*
+ * Attach the port at @fd, like LOOP_CONFIGURE attaches a backing file. The
+ * caller's descriptor stays the caller's, except the hand-over above.
+ */
 int vportx_stacked_attach(int fd, const struct vportx_params *params,
 			  struct vportx_attach *out)
 {
 	struct vportx_stacked *st;
+	struct module *owner;
 	struct file *file;
 	u32 n, m;
 	int ret;
 
-	/* fget_raw: an O_PATH descriptor is a wrong file, not a bad fd. */
+	/* fget_raw: O_PATH descriptors too. */
 	file = fget_raw(fd);
 	if (!file)
 		return -EBADF;
-	ret = check_port(file, &n, &m);
+	ret = check_port(file, &n, &m, &owner);
+	if (ret)
+		goto out_fput;
+	ret = unplug_watch_get(file_inode(file)->i_rdev, n, owner);
 	if (ret)
 		goto out_fput;
 	ret = -ENOMEM;
-	st = stacked_new(file, params->hold);
+	st = stacked_new(file, n);
 	if (!st)
-		goto out_fput;
-	ret = vportx_node_create(n, m, file_inode(file)->i_rdev, params,
-				 &stacked_ops, st, NULL, &out->minor);
+		goto err_put_watch;
+	if (params->hold == VPORTX_HOLD_ALWAYS && !(file->f_mode & FMODE_PATH))
+		port_take(st, file);
+	ret = vportx_node_create(n, m, st->devt, params, &stacked_ops, st,
+				 NULL, &out->minor);
 	if (ret)
 		goto err_free_state;
 	out->port_dev = n;
@@ -524,6 +628,9 @@ int vportx_stacked_attach(int fd, const struct vportx_params *params,
 
 err_free_state:
 	stacked_free(st);
+	goto out_fput;
+err_put_watch:
+	unplug_watch_put();
 out_fput:
 	fput(file);
 	return ret;

@@ -106,16 +106,6 @@ static void tx_stop(struct vportx_node *node)
 	cancel_delayed_work_sync(&node->tx_work);
 }
 
-/*
- * A closed node goes from hold=always to hold=open with nothing queued
- * (node.c): no pushes until it is open again, and no pages held.
- */
-void vportx_tx_hold_open(struct vportx_node *node)
-{
-	tx_stop(node);
-	vportx_txq_trim(&node->txq);
-}
-
 /* A streamed write's time is up: push what piled up since. */
 static enum hrtimer_restart tx_timer_fn(struct hrtimer *timer)
 {
@@ -422,26 +412,12 @@ ssize_t vportx_tx_splice(struct vportx_node *node,
 }
 
 /*
- * The node's last close. With hold=open the port closes too, so first wait
- * for the queue, up to tx_drain_ms and until a signal; whatever is left
- * then is dropped and counted in tx_dropped. With hold=always the port
- * and its queue stay: the TX work goes on pushing with the node closed.
+ * Before the port closes: nothing pushes from now on, what is still
+ * queued is dropped, and an empty queue holds no pages.
  */
-void vportx_tx_close(struct vportx_node *node)
-{
-	if (node->params.hold == VPORTX_HOLD_ALWAYS) {
-		/* Not empty: the TX work trims once it has pushed the rest. */
-		vportx_txq_trim(&node->txq);
-		return;
-	}
-	vportx_tx_drain(node, msecs_to_jiffies(READ_ONCE(node->tx_drain_ms)));
-	tx_stop(node);
-	tx_drop(node);
-}
-
-/* The node goes away: stop pushing before the backend closes the port. */
-void vportx_tx_destroy(struct vportx_node *node)
+void vportx_tx_stop(struct vportx_node *node)
 {
 	tx_stop(node);
 	tx_drop(node);
+	vportx_txq_trim(&node->txq);
 }

@@ -25,21 +25,25 @@ struct pipe_inode_info;
 struct vportx_node;
 
 /*
- * What a backend does for a node. open/release bracket each open of the
- * node; read, poll and splice_write run between them. @nonblock is the
- * node file's O_NONBLOCK. push hands up to @len queued bytes (see
- * vportx_txq_*) to the port without sleeping for space, from the node's
- * TX work, whenever the port is open: from start to destroy with
- * hold=always, from open to release with hold=open. It returns how many
- * bytes it pushed, or -EAGAIN after which the backend calls
- * vportx_tx_kick() once the port has room. write_through, which a backend
- * may leave out, writes from the writer's buffer straight to the port
- * under the same rules as push, for a write with nothing queued before
- * it. splice_read, which a backend may leave out, fills a pipe from the
- * port as read does a buffer. poll reports the port's
- * EPOLLIN, EPOLLHUP and EPOLLERR; the core decides EPOLLOUT. start runs
- * once the node exists, before anyone can find it; destroy undoes start
- * and the backend's attach, before the node's device goes away.
+ * What a backend does for a node. The node core alone decides when the
+ * port is open, that is when the host sees it open (PORT_OPEN, QEMU's
+ * guest_connected) and may send: from attach to detach with hold=always,
+ * from the node's open to its last release with hold=open (node.c,
+ * node_holds()). It calls open_port and close_port at those moments and
+ * nowhere else; read, poll and the pushes run only while the port is open.
+ * @nonblock is the node file's O_NONBLOCK. push hands up to @len queued
+ * bytes (see vportx_txq_*) to the port without sleeping for space, from
+ * the node's TX work. It returns how many bytes it pushed, or -EAGAIN
+ * after which the backend calls vportx_tx_kick() once the port has room.
+ * write_through, which a backend may leave out, writes from the writer's
+ * buffer straight to the port under the same rules as push, for a write
+ * with nothing queued before it. splice_read, which a backend may leave
+ * out, fills a pipe from the port as read does a buffer. poll reports the
+ * port's EPOLLIN, EPOLLHUP and EPOLLERR; the core decides EPOLLOUT.
+ * start, which a backend may leave out, runs once the node exists, before
+ * anyone can find it (after open_port with hold=always); destroy closes
+ * the port if it is open and undoes the backend's attach, before the
+ * node's device goes away.
  */
 struct vportx_backend_ops {
 	const char *name;
@@ -47,8 +51,13 @@ struct vportx_backend_ops {
 	/* The node lives and dies with its port: no VPORTX_IOC_DETACH. */
 	bool owns_node;
 	void (*start)(struct vportx_node *node);
-	int (*open)(struct vportx_node *node);
-	void (*release)(struct vportx_node *node);
+	int (*open_port)(struct vportx_node *node);
+	void (*close_port)(struct vportx_node *node);
+	/*
+	 * Would closing the open port now drop bytes the host sent? Only a
+	 * backend whose port discards them at close (stacked) has it.
+	 */
+	bool (*port_busy)(struct vportx_node *node);
 	ssize_t (*read)(struct vportx_node *node, char __user *buf, size_t len,
 			bool nonblock);
 	ssize_t (*splice_read)(struct vportx_node *node,
@@ -63,11 +72,6 @@ struct vportx_backend_ops {
 	__poll_t (*poll)(struct vportx_node *node);
 	/* Only a backend that reads the port itself has an RX budget. */
 	void (*set_rx_budget)(struct vportx_node *node, u32 bytes);
-	/*
-	 * Open or close the port for the node's new params.hold, the node
-	 * being closed; a backend that cannot leaves it out.
-	 */
-	int (*set_hold)(struct vportx_node *node);
 	size_t (*rx_queued)(struct vportx_node *node);
 	void (*destroy)(struct vportx_node *node);
 };
@@ -111,6 +115,7 @@ struct vportx_node {
 	void *backend;		/* the backend's own state */
 
 	unsigned int open_count;	/* under the node table's lock */
+	bool port_open;		/* open_port done, close_port not: likewise */
 	int host_connected;	/* 1, 0, or -1 while the port is not open */
 	bool unplugged;		/* the port was hot-unplugged */
 	struct work_struct remove_work;	/* unplugged: remove once closed */
@@ -164,6 +169,7 @@ bool vportx_node_on_device(u32 port_dev);
 void vportx_node_port_state(struct vportx_node *node, int host_connected,
 			    bool unplugged);
 void vportx_node_readable(struct vportx_node *node);
+void vportx_node_port_removed(dev_t port_devt);
 int vportx_node_set_rx_budget(struct vportx_node *node, u32 bytes);
 int vportx_node_set_tx_limit(struct vportx_node *node, u32 limit);
 int vportx_node_set_tx_low(struct vportx_node *node, u32 low);
@@ -186,7 +192,7 @@ bool vportx_txq_set_limits(struct vportx_txq *q, u32 limit, u32 low);
 /* tx.c */
 void vportx_tx_init(struct vportx_node *node);
 void vportx_tx_start(struct vportx_node *node);
-void vportx_tx_hold_open(struct vportx_node *node);
+void vportx_tx_stop(struct vportx_node *node);
 void vportx_tx_kick(struct vportx_node *node);
 ssize_t vportx_tx_write(struct vportx_node *node, struct iov_iter *from,
 			bool nonblock);
@@ -194,8 +200,6 @@ ssize_t vportx_tx_splice(struct vportx_node *node,
 			 struct pipe_inode_info *pipe, size_t len,
 			 unsigned int flags, bool nonblock);
 int vportx_tx_drain(struct vportx_node *node, long timeout);
-void vportx_tx_close(struct vportx_node *node);
-void vportx_tx_destroy(struct vportx_node *node);
 
 /* sysfs.c */
 extern const struct attribute_group *vportx_node_groups[];
@@ -205,7 +209,8 @@ int vportx_direct_init(void);
 void vportx_direct_uninit(void);
 int vportx_direct_claim(u32 index, const struct vportx_params *params);
 int vportx_direct_release(u32 index);
-bool vportx_direct_stock_port(u32 index, dev_t devt);
+struct device *vportx_direct_stock_port(u32 index, dev_t devt,
+					struct module **owner);
 
 /* stacked.c */
 struct vportx_attach;

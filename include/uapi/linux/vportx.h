@@ -7,8 +7,10 @@
  * /dev/vportxNpM (class "vportx"), mirroring the stock /dev/vportNpM.
  *
  * VPORTX_IOC_ATTACH (struct vportx_attach, in/out)
- *	Attach the port open at @fd: a /dev/vportNpM node of virtio_console
- *	(or /dev/virtio-ports/NAME, which links to it). @flags must be a
+ *	Attach the port at @fd: a /dev/vportNpM node of virtio_console (or
+ *	/dev/virtio-ports/NAME, which links to it), best opened with O_PATH,
+ *	which opens nothing: the port stays closed for the host until the
+ *	hold policy opens it (Documentation/vportx.rst). @flags must be a
  *	subset of VPORTX_ATTACH_F_ALL, @hold one of VPORTX_HOLD_*, @tx_limit
  *	0 (the default) or a byte count in [VPORTX_TX_LIMIT_MIN,
  *	VPORTX_TX_LIMIT_MAX], @tx_low 0 (half the limit) or a byte count
@@ -17,19 +19,25 @@
  *	EAGAIN) until it is down to @tx_low. On success the kernel fills
  *	@minor (the data node's minor), @port_dev and @port_nr (the N and M
  *	of vportNpM).
- *	The caller's fd stays the caller's: vportx reopens the port itself.
+ *	The caller's fd stays the caller's: vportx opens the port itself,
+ *	except that with VPORTX_HOLD_ALWAYS a port open read-write at @fd
+ *	is taken over as it is.
  *	Errors: EPERM without CAP_SYS_ADMIN; EBADF if @fd is not open;
  *	EINVAL for unknown flags, non-zero reserved fields, a bad @hold,
- *	@tx_limit or @tx_low, or a file that is not a virtio-serial port (a regular
- *	file, /dev/null, a tty, a directory, an O_PATH descriptor, a vportx
- *	node); EBUSY if the port is already attached; EEXIST while the node
+ *	@tx_limit or @tx_low, or a file that is not a virtio-serial port (a
+ *	regular file, /dev/null, a tty, a directory, a vportx node, a port
+ *	open read-only); EBUSY if the port is already attached, or with
+ *	VPORTX_HOLD_ALWAYS somebody else has it open; ENXIO with
+ *	VPORTX_HOLD_ALWAYS for a console port; EEXIST while the node
  *	of an unplugged port at the same place (same N and M) is still
  *	there, open or on its way out; ENOSPC when every minor is taken;
  *	EFAULT for a bad pointer.
  *
  * VPORTX_IOC_DETACH (struct vportx_detach, in)
  *	Detach the node with @minor and remove it. EBUSY while it is open,
- *	ENXIO if there is no such node, EINVAL for flags or reserved bits,
+ *	or while its port holds bytes the host sent and nobody read, which
+ *	closing it would drop (VPORTX_HOLD_ALWAYS, stacked); ENXIO if there
+ *	is no such node, EINVAL for flags or reserved bits,
  *	EOPNOTSUPP for a node of a claimed device's port (it goes with its
  *	port: release the device).
  *
