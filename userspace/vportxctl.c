@@ -113,13 +113,12 @@ static int attach_port(struct udev_device *port,
 	struct vportx_attach a = { 0 };
 	int fd, ret;
 
-	fd = devnode ? open(devnode, O_RDWR | O_CLOEXEC) : -1;
-	/* virtio_console keeps its console ports: their node says ENXIO. */
-	if (fd < 0 && errno == ENXIO) {
-		fprintf(stderr, "vportxctl: %s: a console port, not attached\n",
-			sysname);
-		return EXIT_NOTHING;
-	}
+	/*
+	 * O_PATH: opening the stock port would tell the host it is open, and
+	 * closing it would drop whatever the host sent meanwhile. vportx
+	 * opens the port itself when the hold policy says.
+	 */
+	fd = devnode ? open(devnode, O_PATH | O_CLOEXEC) : -1;
 	if (fd < 0)
 		return fail(sysname, devnode ? errno : ENODEV);
 	a.fd = fd;
@@ -128,6 +127,12 @@ static int attach_port(struct udev_device *port,
 	a.tx_low = s->tx_low > 0 ? s->tx_low : 0;
 	ret = control_ioctl(VPORTX_IOC_ATTACH, &a);
 	close(fd);
+	/* virtio_console keeps its console ports: opening one says ENXIO. */
+	if (ret == -ENXIO) {
+		fprintf(stderr, "vportxctl: %s: a console port, not attached\n",
+			sysname);
+		return EXIT_NOTHING;
+	}
 	if (ret)
 		return fail(sysname, -ret);
 	if (!quiet)
