@@ -237,9 +237,14 @@ TEST_F_TIMEOUT(udev, install_names_every_port, 600)
 		ASSERT_EQ(0, expected_node(name, node, sizeof(node)));
 		expect_perms(_metadata, node, 0, 0, 0600);
 	}
-	/* The console port's stock node refuses to open: not attached. */
-	settle();
-	EXPECT_NE(0, access("/dev/vportx/vportx.console", F_OK));
+	/*
+	 * The console port: attaching opens nothing, so only an open tells
+	 * it is one; its node refuses to open with ENXIO, as the stock one.
+	 */
+	expect_link(_metadata, "vportx.console", "vportx.console");
+	EXPECT_EQ(-1, open("/dev/vportx/vportx.console", O_RDWR | O_CLOEXEC));
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(-ENXIO, rig_port_open("vportx.console", O_RDWR));
 }
 
 /* The port without a name is attached too, under by-path. */
@@ -361,6 +366,67 @@ TEST_F_TIMEOUT(udev, hotplug_named_late, 600)
 	unlink(POLICY_D "/50-late.conf");
 }
 
+#define ASYNC_BYTES (4 << 20)
+
+/*
+ * Read the @n bytes of pattern @seed the host of port @id sent, through
+ * /dev/vportx/@link, and see the host's sender done.
+ */
+static void link_reads_all(struct __test_metadata *_metadata,
+			   const char *link, const char *id, size_t n,
+			   uint64_t seed)
+{
+	char path[PATH_MAX], reply[RIG_REPLY_MAX], expect[64];
+	struct rig_recv res;
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/vportx/%s", link);
+	fd = rig_host_or_close(open(path, O_RDWR | O_CLOEXEC), WAIT_MS);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", path, strerror(errno));
+	ASSERT_EQ(0, rig_recv(fd, seed, n, 1 << 20, &res));
+	EXPECT_EQ(-1, res.bad);
+	close(fd);
+	ASSERT_EQ(0, rig_ctl(reply, sizeof(reply), "wait %s %d", id,
+			     RIG_JOB_MS));
+	snprintf(expect, sizeof(expect), "sent %zu", n);
+	EXPECT_STREQ(expect, reply);
+}
+
+/*
+ * The seed's async case, as at boot: the host sends 4 MiB before udev
+ * attaches the port (its add event replayed), more than every queue on the
+ * way holds; the node udev names reads all of it.
+ */
+TEST_F_TIMEOUT(udev, host_sent_before_udev_attach, 600)
+{
+	char path[64];
+
+	settle();
+	ASSERT_EQ(0, rig_port_path("test.spare", path, sizeof(path)));
+	ASSERT_EQ(0, sh(VPORTXCTL " detach test.spare"));
+	ASSERT_EQ(0, rig_ctl_ok("reset test.spare"));
+	ASSERT_EQ(0, rig_ctl_ok("source test.spare %d 9100", ASYNC_BYTES));
+	usleep(200000);
+	ASSERT_EQ(0, sh("udevadm trigger --action=add --settle "
+			"/sys/class/virtio-ports/%s", path + strlen("/dev/")));
+	expect_link(_metadata, "test.spare", "test.spare");
+	link_reads_all(_metadata, "test.spare", "test.spare", ASYNC_BYTES,
+		       9100);
+	rig_ctl_ok("reset test.spare");
+}
+
+/* A hot-plugged port whose host sends at once: all of it arrives. */
+TEST_F_TIMEOUT(udev, hotplug_host_sends_at_once, 600)
+{
+	ASSERT_EQ(0, rig_ctl_ok("hotplug async.1 async.1 1 28"));
+	ASSERT_EQ(0, rig_ctl_ok("source async.1 %d 9200", ASYNC_BYTES));
+	ASSERT_EQ(0, rig_wait_port("async.1", 1));
+	expect_link(_metadata, "async.1", "async.1");
+	link_reads_all(_metadata, "async.1", "async.1", ASYNC_BYTES, 9200);
+	ASSERT_EQ(0, rig_ctl_ok("unplug async.1"));
+	EXPECT_LE(0, wait_path("/dev/vportx/async.1", 0));
+}
+
 /* Bytes udev does not allow in a link name become '_'. */
 TEST_F_TIMEOUT(udev, odd_name_made_safe, 600)
 {
@@ -369,14 +435,7 @@ TEST_F_TIMEOUT(udev, odd_name_made_safe, 600)
 	expect_link(_metadata, "odd_na_me_x", "odd/na*me?x");
 	ASSERT_EQ(0, rig_ctl_ok("unplug odd.1"));
 	ASSERT_EQ(0, rig_wait_port("odd/na*me?x", 0));
-	/*
-	 * The policy's hold=open: a closed node learns its port is gone at
-	 * its next open, which fails with ENXIO and removes the node
-	 * (Documentation/vportx.rst). Only then must the link go.
-	 */
-	EXPECT_EQ(-1, open("/dev/vportx/odd_na_me_x", O_RDWR | O_CLOEXEC));
-	EXPECT_TRUE(errno == ENXIO || errno == ENOENT) TH_LOG("%s",
-							    strerror(errno));
+	/* The closed node goes with its port, and its link with it. */
 	EXPECT_LE(0, wait_path("/dev/vportx/odd_na_me_x", 0));
 }
 
@@ -808,7 +867,11 @@ TEST_F_TIMEOUT(udev, exit_codes, 600)
 	EXPECT_EQ(0, sh(VPORTXCTL " attach test.tcp | grep -q '^/dev/vportx'"));
 	EXPECT_EQ(2, sh(VPORTXCTL " attach test.tcp 2>/dev/null"));
 	EXPECT_EQ(2, sh(VPORTXCTL " status no.such.port 2>/dev/null"));
-	EXPECT_EQ(1, sh(VPORTXCTL " attach vportx.console 2>/dev/null"));
+	/* A console port: only opening it tells, so with hold=always. */
+	EXPECT_EQ(0, sh(VPORTXCTL " detach vportx.console"));
+	EXPECT_EQ(1, sh(VPORTXCTL " attach vportx.console --hold always "
+			"2>/dev/null"));
+	EXPECT_EQ(0, sh(VPORTXCTL " attach vportx.console >/dev/null"));
 	EXPECT_EQ(2, sh(VPORTXCTL " frobnicate 2>/run/vportx-err"));
 	EXPECT_EQ(0, sh("grep -qx 'vportxctl: frobnicate: unknown command' "
 			"/run/vportx-err"));

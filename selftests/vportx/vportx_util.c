@@ -137,7 +137,7 @@ int vportx_attach_port_tx(int ctl, const char *name, __u32 hold,
 	int fd, ret;
 
 	vportx_release_port(ctl, name);
-	fd = rig_port_open(name, O_RDWR);
+	fd = rig_port_open(name, O_PATH);
 	if (fd < 0)
 		return fd;
 	vportx_init_attach(a, fd, hold);

@@ -48,9 +48,10 @@ void vportx_init_attach(struct vportx_attach *a, int fd, __u32 hold);
 /* ATTACH the open file @fd with hold policy @hold; @a gets the output. */
 int vportx_attach_fd(int ctl, int fd, __u32 hold, struct vportx_attach *a);
 /*
- * Attach the port named @name the documented way: open its stock node,
- * ATTACH, close the stock node (vportx reopens the port itself). Whatever
- * an earlier test left attached to the port is detached first.
+ * Attach the port named @name the documented way: an O_PATH descriptor of
+ * its stock node, which opens nothing (vportx opens the port itself when
+ * its hold policy says). Whatever an earlier test left attached to the
+ * port is detached first.
  */
 int vportx_attach_port(int ctl, const char *name, __u32 hold,
 		       struct vportx_attach *a);
