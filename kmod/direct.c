@@ -1009,16 +1009,26 @@ out:
 	return ret;
 }
 
+/*
+ * EBUSY while a closed node of the device holds bytes the host sent and
+ * nobody read: they would go with the device, and virtio_console gets it
+ * reset. An open node's reader still reads its own after the release.
+ */
 int vportx_direct_release(u32 index)
 {
-	struct device *dev;
+	struct device *dev = NULL;
+	int ret = -EBUSY;
 
 	mutex_lock(&claim_op_lock);
+	if (vportx_node_unread_closed(index))
+		goto out;
 	dev = claim_del(index);
+	ret = dev ? 0 : -ENXIO;
 	if (dev)
 		device_give_back(dev);
+out:
 	mutex_unlock(&claim_op_lock);
-	return dev ? 0 : -ENXIO;
+	return ret;
 }
 
 int vportx_direct_init(void)

@@ -90,6 +90,25 @@ bool vportx_node_on_device(u32 port_dev)
 }
 
 /*
+ * Does a closed node of a port of virtio@port_dev hold bytes the host sent
+ * and nobody read? Only a backend that reads its port itself can say.
+ */
+bool vportx_node_unread_closed(u32 port_dev)
+{
+	struct vportx_node *node;
+	bool ret = false;
+	int id;
+
+	mutex_lock(&nodes_lock);
+	idr_for_each_entry(&nodes, node, id)
+		if (node->port_dev == port_dev && !node->open_count &&
+		    node->ops->rx_queued && node->ops->rx_queued(node))
+			ret = true;
+	mutex_unlock(&nodes_lock);
+	return ret;
+}
+
+/*
  * The one hold decision: does the port stay open while the node is
  * closed? With hold=always the host sees the port open from attach to
  * detach; with hold=open only while an application has the node open,

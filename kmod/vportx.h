@@ -166,6 +166,7 @@ void vportx_node_destroy_all(void);
 struct vportx_info;
 int vportx_node_info(struct vportx_info *info);
 bool vportx_node_on_device(u32 port_dev);
+bool vportx_node_unread_closed(u32 port_dev);
 void vportx_node_port_state(struct vportx_node *node, int host_connected,
 			    bool unplugged);
 void vportx_node_readable(struct vportx_node *node);

@@ -234,6 +234,10 @@ static int detach_node(struct udev_device *node)
 	if (ret == -EOPNOTSUPP)
 		return fail_msg(udev_device_get_sysname(node),
 				"a port of a claimed device: release the device");
+	/* Closed, yet busy: closing its port would drop what it received. */
+	if (ret == -EBUSY && !strcmp(vx_attr(node, "open"), "0"))
+		return fail_msg(udev_device_get_sysname(node),
+				"its port has bytes nobody read");
 	return ret ? fail(udev_device_get_sysname(node), -ret) : EXIT_SUCCESS;
 }
 
@@ -367,6 +371,8 @@ static int claim_device(int argc, char **argv, bool claim)
 		fprintf(stderr, "vportxctl: %s: not claimed\n", argv[1]);
 		return EXIT_NOTHING;
 	}
+	if (ret == -EBUSY && !claim)
+		return fail_msg(argv[1], "a closed node has bytes nobody read");
 	if (!ret)
 		released_mark(index, !claim);
 	return ret ? fail(argv[1], -ret) : EXIT_SUCCESS;

@@ -435,4 +435,81 @@ TEST(attach_by_open_port_keeps_bytes)
 	close(ctl);
 }
 
+/*
+ * RELEASE of direct.a's device, claimed with @hold, after its host sent:
+ * with hold=open the port never opened, QEMU kept the bytes and the stock
+ * node reads them once virtio_console has the device back. With
+ * hold=always the closed node has them: EBUSY until they are read.
+ */
+static void release_after_host_sent(struct __test_metadata *_metadata,
+				    int ctl, unsigned int index,
+				    unsigned int nr, __u32 hold, uint64_t seed)
+{
+	struct vportx_attach a;
+	int fd;
+
+	ASSERT_EQ(0, vportx_claim_ioctl(ctl, VPORTX_IOC_CLAIM, index, hold));
+	ASSERT_EQ(0, vportx_find_direct(ctl, index, nr, &a));
+	ASSERT_EQ(0, host_sends("direct.a", SMALL, seed));
+	host_wrote(_metadata, "direct.a");
+	if (hold == VPORTX_HOLD_ALWAYS) {
+		host_sent(_metadata, "direct.a", SMALL);
+		ASSERT_EQ(0, rig_wait_unread_zero("direct.a"));
+		EXPECT_EQ(-EBUSY, vportx_claim_ioctl(ctl, VPORTX_IOC_RELEASE,
+						     index, 0));
+		fd = vportx_open_node_host(&a, HOST_WAIT_MS);
+	} else {
+		usleep(SETTLE_US);
+		ASSERT_EQ(0, vportx_claim_ioctl(ctl, VPORTX_IOC_RELEASE, index,
+						0));
+		ASSERT_EQ(0, rig_wait_port("direct.a", 1));
+		fd = rig_port_open_host("direct.a", O_RDWR, HOST_WAIT_MS);
+	}
+	ASSERT_LE(0, fd);
+	recv_all(_metadata, fd, SMALL, seed);
+	close(fd);
+	if (hold == VPORTX_HOLD_ALWAYS) {
+		EXPECT_EQ(0, vportx_claim_ioctl(ctl, VPORTX_IOC_RELEASE, index,
+						0));
+		EXPECT_EQ(0, rig_wait_port("direct.a", 1));
+	} else {
+		host_sent(_metadata, "direct.a", SMALL);
+	}
+}
+
+FIXTURE(release) {
+	int ctl;		/* /dev/vportx-control, open read-write */
+	unsigned int index;	/* direct.a's device, virtio@index */
+	unsigned int nr;	/* direct.a's port number on it */
+};
+
+FIXTURE_SETUP(release)
+{
+	unsigned int nr_b;
+
+	self->ctl = open(CTL_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->ctl);
+	ASSERT_EQ(0, rig_ctl_ok("reset direct.a"));
+	ASSERT_EQ(0, vportx_direct_pair("direct.a", "direct.b", &self->index,
+					&self->nr, &nr_b));
+}
+
+/* A test that failed half-way may leave the device claimed. */
+FIXTURE_TEARDOWN(release)
+{
+	vportx_claim_ioctl(self->ctl, VPORTX_IOC_RELEASE, self->index, 0);
+	rig_wait_port("direct.a", 1);
+	rig_ctl_ok("reset direct.a");
+	close(self->ctl);
+}
+
+TEST_F_TIMEOUT(release, with_bytes_unread, 300)
+{
+	release_after_host_sent(_metadata, self->ctl, self->index, self->nr,
+				VPORTX_HOLD_OPEN, 7800);
+	ASSERT_EQ(0, rig_ctl_ok("reset direct.a"));
+	release_after_host_sent(_metadata, self->ctl, self->index, self->nr,
+				VPORTX_HOLD_ALWAYS, 7900);
+}
+
 TEST_HARNESS_MAIN

@@ -69,10 +69,12 @@
  * VPORTX_IOC_RELEASE (struct vportx_claim, in)
  *	Give the device back: unbind it from vportx and let the driver core
  *	find it a driver again (virtio_console). Its nodes are unplugged: an
- *	open one says ENODEV and goes at its last close. ENXIO if it is not
+ *	open one reads what it received, then says ENODEV, and goes at its
+ *	last close. EBUSY while a closed node holds bytes the host sent and
+ *	nobody read (they would go with the device); ENXIO if it is not
  *	claimed; EINVAL for flags, reserved bits or any of @hold, @tx_limit,
  *	@tx_low and @rx_budget not zero. Unloading vportx releases every
- *	claimed device the same way.
+ *	claimed device the same way, without the EBUSY.
  *
  * Every structure is made of __u32 and __u64 only; reserved fields must be
  * zero on input and are zero on output. Unknown ioctls get ENOTTY.
