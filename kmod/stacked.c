@@ -98,31 +98,27 @@ static struct class_interface unplug_watch = {
 	.remove_dev = port_class_remove,
 };
 
-/* One more stacked node of port @devt of virtio@n; @owner: its module. */
-static int unplug_watch_get(dev_t devt, u32 n, struct module *owner)
+/* One more stacked node, of port device @dev; @owner: its driver's module. */
+static int unplug_watch_get(struct device *dev, struct module *owner)
 {
-	struct device *dev;
 	int ret = 0;
 
 	mutex_lock(&unplug_watch_lock);
 	if (unplug_watch_users)
 		goto out_count;
 	ret = -ENODEV;
-	dev = vportx_direct_stock_port(n, devt, NULL);
-	if (!dev || !try_module_get(owner))
-		goto out_put_dev;
+	if (!try_module_get(owner))
+		goto out_unlock;
 	unplug_watch.class = dev->class;
 	ret = class_interface_register(&unplug_watch);
 	if (ret) {
 		module_put(owner);
-		goto out_put_dev;
+		goto out_unlock;
 	}
 	unplug_watch_owner = owner;
-out_put_dev:
-	put_device(dev);
 out_count:
-	if (!ret)
-		unplug_watch_users++;
+	unplug_watch_users++;
+out_unlock:
 	mutex_unlock(&unplug_watch_lock);
 	return ret;
 }
@@ -524,14 +520,14 @@ static const struct vportx_backend_ops stacked_ops = {
  * one, or one open for reading and writing? Its node must be named vportNpM,
  * as virtio_console names it (the /dev/virtio-ports/NAME links resolve to
  * that), with M its minor, and its device number must be that of a port
- * virtio_console made on virtioN. *@owner gets virtio_console's module.
+ * virtio_console made on virtioN: *@dev gets that port's device, with a
+ * reference, and *@owner virtio_console's module.
  */
 static int check_port(struct file *file, u32 *n, u32 *m,
-		      struct module **owner)
+		      struct device **dev, struct module **owner)
 {
 	struct inode *inode = file_inode(file);
 	struct name_snapshot name;
-	struct device *dev;
 	char tail;
 	int found;
 
@@ -548,9 +544,8 @@ static int check_port(struct file *file, u32 *n, u32 *m,
 	release_dentry_name_snapshot(&name);
 	if (found != 2 || *m != MINOR(inode->i_rdev))
 		return -EINVAL;
-	dev = vportx_direct_stock_port(*n, inode->i_rdev, owner);
-	put_device(dev);
-	return dev ? 0 : -EINVAL;
+	*dev = vportx_direct_stock_port(*n, inode->i_rdev, owner);
+	return *dev ? 0 : -EINVAL;
 }
 
 /*
@@ -598,6 +593,7 @@ int vportx_stacked_attach(int fd, const struct vportx_params *params,
 {
 	struct vportx_stacked *st;
 	struct module *owner;
+	struct device *dev;
 	struct file *file;
 	u32 n, m;
 	int ret;
@@ -606,10 +602,11 @@ int vportx_stacked_attach(int fd, const struct vportx_params *params,
 	file = fget_raw(fd);
 	if (!file)
 		return -EBADF;
-	ret = check_port(file, &n, &m, &owner);
+	ret = check_port(file, &n, &m, &dev, &owner);
 	if (ret)
 		goto out_fput;
-	ret = unplug_watch_get(file_inode(file)->i_rdev, n, owner);
+	ret = unplug_watch_get(dev, owner);
+	put_device(dev);
 	if (ret)
 		goto out_fput;
 	ret = -ENOMEM;
