@@ -19,17 +19,20 @@
 #define VPORTX_MINORS 1024
 
 /*
- * Guards the node table and every node's open_count. Open and release take
- * it too, so a node is never freed under an open or a release in flight.
+ * Guards the node table, the hidden list and every node's open_count, and
+ * nothing else: it is never held across a backend's op that may sleep for
+ * long (opening or closing a port), so INFO and sysfs on one node never
+ * wait behind another's open. Locking in vportx.h.
  */
 static DEFINE_MUTEX(nodes_lock);
 static DEFINE_IDR(nodes);
 /*
- * Nodes taken out of the table's sight and not yet freed. Their minors
- * stay reserved in it (NULL) and their names taken until their device is
- * gone: device_create() would warn of a duplicate otherwise.
+ * Nodes not in the table's sight: being created, or on their way out and
+ * not yet freed. Their minors stay reserved in it (NULL) and their names
+ * taken until their device is gone: device_create() would warn of a
+ * duplicate otherwise, and two attaches of one port would both go on.
  */
-static LIST_HEAD(dying_nodes);
+static LIST_HEAD(hidden_nodes);
 static dev_t vportx_devt;
 static struct cdev vportx_cdev;
 static struct class *vportx_class;
@@ -41,10 +44,18 @@ static void node_unpublish(struct vportx_node *node)
 {
 	lockdep_assert_held(&nodes_lock);
 	idr_replace(&nodes, NULL, node->minor);
-	list_add(&node->dying, &dying_nodes);
+	list_add(&node->hidden, &hidden_nodes);
 }
 
-/* Does a node, published or dying, have the name vportx@devp@nr? */
+/* Show a node that node_hide() kept out of sight while it was made. */
+static void node_publish(struct vportx_node *node)
+{
+	lockdep_assert_held(&nodes_lock);
+	list_del(&node->hidden);
+	idr_replace(&nodes, node, node->minor);
+}
+
+/* Does a node, published or hidden, have the name vportx@devp@nr? */
 static bool name_taken(u32 dev, u32 nr)
 {
 	struct vportx_node *node;
@@ -54,7 +65,7 @@ static bool name_taken(u32 dev, u32 nr)
 	idr_for_each_entry(&nodes, node, id)
 		if (node->port_dev == dev && node->port_nr == nr)
 			return true;
-	list_for_each_entry(node, &dying_nodes, dying)
+	list_for_each_entry(node, &hidden_nodes, hidden)
 		if (node->port_dev == dev && node->port_nr == nr)
 			return true;
 	return false;
@@ -122,11 +133,13 @@ static bool node_holds(const struct vportx_node *node)
 /* The host sees the port open from now on, and TX may push to it. */
 static int node_port_open(struct vportx_node *node)
 {
-	int ret = node->ops->open_port(node);
+	int ret;
 
+	lockdep_assert_held(&node->port_lock);
+	ret = node->ops->open_port(node);
 	if (ret)
 		return ret;
-	node->port_open = true;
+	WRITE_ONCE(node->port_open, true);
 	vportx_tx_start(node);
 	return 0;
 }
@@ -134,12 +147,12 @@ static int node_port_open(struct vportx_node *node)
 /* TX stops pushing before the backend closes the port. */
 static void node_port_close(struct vportx_node *node)
 {
-	lockdep_assert_held(&nodes_lock);
+	lockdep_assert_held(&node->port_lock);
 	if (!node->port_open)
 		return;
 	vportx_tx_stop(node);
 	node->ops->close_port(node);
-	node->port_open = false;
+	WRITE_ONCE(node->port_open, false);
 }
 
 /* Closing the port now would drop bytes the host sent (stacked). */
@@ -155,13 +168,17 @@ static void node_tx_drain(struct vportx_node *node)
 	vportx_tx_drain(node, msecs_to_jiffies(READ_ONCE(node->tx_drain_ms)));
 }
 
-static int vportx_open(struct inode *inode, struct file *file)
+/*
+ * Make @minor's node ours alone: an open, or a hold change. While
+ * open_count says so nobody else opens it, detaches it or frees it.
+ */
+static struct vportx_node *node_reserve(u32 minor)
 {
 	struct vportx_node *node;
 	int ret = -ENXIO;
 
 	mutex_lock(&nodes_lock);
-	node = idr_find(&nodes, iminor(inode));
+	node = idr_find(&nodes, minor);
 	if (!node)
 		goto out;
 	/*
@@ -176,19 +193,48 @@ static int vportx_open(struct inode *inode, struct file *file)
 	ret = -EBUSY;
 	if (node->open_count)
 		goto out;
-	ret = node_holds(node) ? 0 : node_port_open(node);
-	if (ret)
-		goto out;
 	node->open_count++;
-	file->private_data = node;
-	stream_open(inode, file);
+	ret = 0;
 out:
 	mutex_unlock(&nodes_lock);
-	return ret;
+	return ret ? ERR_PTR(ret) : node;
 }
 
 static void node_free(struct vportx_node *node);
 static void node_remove_work(struct work_struct *work);
+static bool unpublish_unplugged(struct vportx_node *node);
+
+/* Undo node_reserve(); the node goes if its port went meanwhile. */
+static void node_unreserve(struct vportx_node *node)
+{
+	bool gone;
+
+	mutex_lock(&nodes_lock);
+	node->open_count--;
+	gone = unpublish_unplugged(node);
+	mutex_unlock(&nodes_lock);
+	if (gone)
+		node_free(node);
+}
+
+static int vportx_open(struct inode *inode, struct file *file)
+{
+	struct vportx_node *node = node_reserve(iminor(inode));
+	int ret;
+
+	if (IS_ERR(node))
+		return PTR_ERR(node);
+	mutex_lock(&node->port_lock);
+	ret = node_holds(node) ? 0 : node_port_open(node);
+	mutex_unlock(&node->port_lock);
+	if (ret) {
+		node_unreserve(node);
+		return ret;
+	}
+	file->private_data = node;
+	stream_open(inode, file);
+	return 0;
+}
 
 /* Unpublish @node if its port is gone and nobody has it open. */
 static bool unpublish_unplugged(struct vportx_node *node)
@@ -204,25 +250,21 @@ static bool unpublish_unplugged(struct vportx_node *node)
 static int vportx_release(struct inode *inode, struct file *file)
 {
 	struct vportx_node *node = file->private_data;
-	bool gone;
 
 	/*
-	 * Not under nodes_lock: it may wait. With hold=open what is still
-	 * queued when the drain gives up is dropped as the port closes; with
+	 * Under no lock: it may wait. With hold=open what is still queued
+	 * when the drain gives up is dropped as the port closes; with
 	 * hold=always the TX work goes on pushing, and trims once done.
 	 */
 	if (node_holds(node))
 		vportx_txq_trim(&node->txq);
 	else
 		node_tx_drain(node);
-	mutex_lock(&nodes_lock);
+	mutex_lock(&node->port_lock);
 	if (!node_holds(node))
 		node_port_close(node);
-	node->open_count--;
-	gone = unpublish_unplugged(node);
-	mutex_unlock(&nodes_lock);
-	if (gone)
-		node_free(node);
+	mutex_unlock(&node->port_lock);
+	node_unreserve(node);
 	return 0;
 }
 
@@ -365,6 +407,7 @@ static struct vportx_node *node_alloc(u32 port_dev, u32 port_nr,
 	node->params = *params;
 	node->ops = ops;
 	node->backend = backend;
+	mutex_init(&node->port_lock);
 	mutex_init(&node->rx_lock);
 	mutex_init(&node->tx_lock);
 	init_waitqueue_head(&node->wq);
@@ -374,6 +417,33 @@ static struct vportx_node *node_alloc(u32 port_dev, u32 port_nr,
 	node->host_connected = -1;
 	INIT_WORK(&node->remove_work, node_remove_work);
 	return node;
+}
+
+/*
+ * Take a minor and the node's name for @node, hidden: the node is found by
+ * open only once complete (node_publish()). EBUSY if its port has a node,
+ * EEXIST if a node of that name is still there: an unplugged port's at
+ * the same place, open, one on its way out, or one being made.
+ */
+static int node_hide_new(struct vportx_node *node)
+{
+	int ret = -EBUSY;
+
+	mutex_lock(&nodes_lock);
+	if (port_attached(node->port_devt))
+		goto out;
+	ret = -EEXIST;
+	if (name_taken(node->port_dev, node->port_nr))
+		goto out;
+	ret = idr_alloc(&nodes, NULL, 0, VPORTX_MINORS, GFP_KERNEL);
+	if (ret < 0)
+		goto out;
+	node->minor = ret;
+	list_add(&node->hidden, &hidden_nodes);
+	ret = 0;
+out:
+	mutex_unlock(&nodes_lock);
+	return ret;
 }
 
 /*
@@ -391,48 +461,41 @@ int vportx_node_create(u32 port_dev, u32 port_nr, dev_t port_devt,
 	node = node_alloc(port_dev, port_nr, port_devt, params, ops, backend);
 	if (!node)
 		return -ENOMEM;
-	mutex_lock(&nodes_lock);
-	ret = -EBUSY;
-	if (port_attached(port_devt))
-		goto err_unlock;
-	/*
-	 * A node of that name is still there: an unplugged port's at the
-	 * same place, open, or one on its way out.
-	 */
-	ret = -EEXIST;
-	if (name_taken(port_dev, port_nr))
-		goto err_unlock;
-	/* Reserve the minor; the node is found by open only once complete. */
-	ret = idr_alloc(&nodes, NULL, 0, VPORTX_MINORS, GFP_KERNEL);
-	if (ret < 0)
-		goto err_unlock;
-	node->minor = ret;
+	ret = node_hide_new(node);
+	if (ret)
+		goto err_free;
 	node->dev = device_create_with_groups(vportx_class, parent,
 					      MKDEV(MAJOR(vportx_devt), node->minor),
 					      node, vportx_node_groups,
 					      "vportx%up%u", port_dev, port_nr);
 	ret = PTR_ERR_OR_ZERO(node->dev);
 	if (ret)
-		goto err_remove_minor;
+		goto err_unhide;
+	/* Hidden: sysfs says ENODEV, so nobody else takes port_lock yet. */
 	if (node_holds(node)) {
+		mutex_lock(&node->port_lock);
 		ret = node_port_open(node);
+		mutex_unlock(&node->port_lock);
 		if (ret)
 			goto err_destroy_device;
 	}
 	if (ops->start)
 		ops->start(node);
-	idr_replace(&nodes, node, node->minor);
-	*minor = node->minor;
+	mutex_lock(&nodes_lock);
+	node_publish(node);
 	mutex_unlock(&nodes_lock);
+	*minor = node->minor;
 	pr_debug("%s: created\n", dev_name(node->dev));
 	return 0;
 
 err_destroy_device:
 	device_destroy(vportx_class, MKDEV(MAJOR(vportx_devt), node->minor));
-err_remove_minor:
+err_unhide:
+	mutex_lock(&nodes_lock);
+	list_del(&node->hidden);
 	idr_remove(&nodes, node->minor);
-err_unlock:
 	mutex_unlock(&nodes_lock);
+err_free:
 	kfree(node);
 	return ret;
 }
@@ -446,11 +509,14 @@ err_unlock:
 static void __node_free(struct vportx_node *node)
 {
 	pr_debug("%s: destroyed\n", dev_name(node->dev));
+	/* After a hold change from sysfs that began before the unpublish. */
+	mutex_lock(&node->port_lock);
 	vportx_tx_stop(node);
 	node->ops->destroy(node);
+	mutex_unlock(&node->port_lock);
 	device_destroy(vportx_class, MKDEV(MAJOR(vportx_devt), node->minor));
 	mutex_lock(&nodes_lock);
-	list_del(&node->dying);
+	list_del(&node->hidden);
 	idr_remove(&nodes, node->minor);
 	mutex_unlock(&nodes_lock);
 	kfree(node->name);
@@ -547,23 +613,19 @@ int vportx_node_set_tx_low(struct vportx_node *node, u32 low)
 }
 
 /*
- * Only on a closed node with an empty TX queue (EBUSY): open() and
- * release() act on hold under nodes_lock, and a close in progress still
- * counts as open. Going to hold=open closes the port: EBUSY too while
- * that would drop what the host sent and nobody read.
+ * Switch a reserved node's hold. Only with an empty TX queue (EBUSY).
+ * Going to hold=open closes the port: EBUSY too while that would drop
+ * what the host sent and nobody read.
  */
 static int node_set_hold(struct vportx_node *node, u32 hold)
 {
 	u32 old = node->params.hold;
 	int ret = 0;
 
-	lockdep_assert_held(&nodes_lock);
-	if (idr_find(&nodes, node->minor) != node)
-		return -ENODEV;
+	lockdep_assert_held(&node->port_lock);
 	if (hold == old)
 		return 0;
-	if (node->open_count || READ_ONCE(node->txq.queued) ||
-	    node_port_busy(node))
+	if (READ_ONCE(node->txq.queued) || node_port_busy(node))
 		return -EBUSY;
 	WRITE_ONCE(node->params.hold, hold);
 	if (node_holds(node))
@@ -575,14 +637,23 @@ static int node_set_hold(struct vportx_node *node, u32 hold)
 	return ret;
 }
 
-/* hold from sysfs, on either backend. */
+/*
+ * hold from sysfs, on either backend: only on a closed node (EBUSY),
+ * reserved as an open would so that nobody opens or detaches it while
+ * its port opens or closes. ENODEV once it is on its way out.
+ */
 int vportx_node_set_hold(struct vportx_node *node, u32 hold)
 {
+	struct vportx_node *found = node_reserve(node->minor);
 	int ret;
 
-	mutex_lock(&nodes_lock);
+	/* The minor is this node's until its device is gone. */
+	if (IS_ERR(found))
+		return PTR_ERR(found) == -ENXIO ? -ENODEV : PTR_ERR(found);
+	mutex_lock(&node->port_lock);
 	ret = node_set_hold(node, hold);
-	mutex_unlock(&nodes_lock);
+	mutex_unlock(&node->port_lock);
+	node_unreserve(node);
 	return ret;
 }
 
@@ -726,7 +797,7 @@ void vportx_node_port_removed(dev_t port_devt)
 
 	mutex_lock(&nodes_lock);
 	idr_for_each_entry(&nodes, node, id)
-		if (node->port_devt == port_devt && !node->port_open)
+		if (node->port_devt == port_devt && !READ_ONCE(node->port_open))
 			vportx_node_port_state(node, 0, true);
 	mutex_unlock(&nodes_lock);
 }

@@ -114,12 +114,15 @@ struct vportx_node {
 	const struct vportx_backend_ops *ops;
 	void *backend;		/* the backend's own state */
 
-	unsigned int open_count;	/* under the node table's lock */
-	bool port_open;		/* open_port done, close_port not: likewise */
+	/* Opens, and a hold change in progress; under nodes_lock. */
+	unsigned int open_count;
+	/* Opening and closing the port, and changing hold: one at a time. */
+	struct mutex port_lock;
+	bool port_open;		/* open_port done, close_port not */
 	int host_connected;	/* 1, 0, or -1 while the port is not open */
 	bool unplugged;		/* the port was hot-unplugged */
 	struct work_struct remove_work;	/* unplugged: remove once closed */
-	struct list_head dying;	/* unpublished, its device not yet gone */
+	struct list_head hidden;	/* not yet or no longer published */
 	struct fasync_struct *fasync;	/* O_ASYNC openers, for SIGIO */
 	struct mutex rx_lock;	/* one reader at a time, in order */
 	struct mutex tx_lock;	/* one writer at a time, in order */
