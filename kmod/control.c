@@ -124,9 +124,9 @@ static long ioc_claim(struct vportx_claim __user *argp, bool claim)
 		return -EINVAL;
 	if (!claim)
 		return c.hold || c.tx_limit || c.tx_low || c.rx_budget ?
-		       -EINVAL : vportx_direct_release(c.index);
+		       -EINVAL : vportx_claim_release(c.index);
 	ret = claim_params(&c, &params);
-	return ret ? ret : vportx_direct_claim(c.index, &params);
+	return ret ? ret : vportx_claim(c.index, &params);
 }
 
 static long vportx_control_ioctl(struct file *file, unsigned int cmd,

@@ -145,7 +145,7 @@ static void unplug_watch_put(void)
  * So a poll that finds data or room the previous poll did not find does
  * the waking itself: the node's waiters, and the TX work for room.
  */
-static __poll_t port_mask(struct vportx_stacked *st)
+static __poll_t st_mask(struct vportx_stacked *st)
 {
 	__poll_t mask = vfs_poll(st->port, NULL);
 	int now = (__force int)(mask & (EPOLLIN | EPOLLOUT));
@@ -160,14 +160,14 @@ static __poll_t port_mask(struct vportx_stacked *st)
 }
 
 /* The port has @what, or is gone: an unplugged port polls as EPOLLHUP. */
-static bool port_ready(struct vportx_stacked *st, __poll_t what)
+static bool st_ready(struct vportx_stacked *st, __poll_t what)
 {
-	__poll_t mask = port_mask(st);
+	__poll_t mask = st_mask(st);
 
 	return (mask & what) || mask == EPOLLHUP;
 }
 
-static ssize_t port_read(struct file *port, char __user *buf, size_t len)
+static ssize_t port_file_read(struct file *port, char __user *buf, size_t len)
 {
 	loff_t pos = 0;
 
@@ -187,18 +187,18 @@ static ssize_t stacked_read(struct vportx_node *node, char __user *buf,
 	ssize_t got = 0, n;
 
 	atomic_set(&st->sigio_armed, 1);
-	n = port_read(st->port, buf, len);
+	n = port_file_read(st->port, buf, len);
 	while (n == -EAGAIN && !nonblock) {
 		if (wait_event_interruptible(node->wq,
-					     port_ready(st, EPOLLIN)))
+					     st_ready(st, EPOLLIN)))
 			return -ERESTARTSYS;
-		n = port_read(st->port, buf, len);
+		n = port_file_read(st->port, buf, len);
 	}
 	while (n > 0) {
 		got += n;
-		if (got == len || !port_ready(st, EPOLLIN))
+		if (got == len || !st_ready(st, EPOLLIN))
 			break;
-		n = port_read(st->port, buf + got, len - got);
+		n = port_file_read(st->port, buf + got, len - got);
 	}
 	return got ? got : n;
 }
@@ -207,10 +207,10 @@ static ssize_t stacked_read(struct vportx_node *node, char __user *buf,
  * The port took nothing: forget the room seen last, so that the next poll
  * to see room kicks the TX work.
  */
-static void port_full(struct vportx_stacked *st)
+static void st_full(struct vportx_stacked *st)
 {
 	atomic_andnot((__force int)EPOLLOUT, &st->seen);
-	port_mask(st);
+	st_mask(st);
 }
 
 /*
@@ -226,7 +226,7 @@ static ssize_t stacked_push(struct vportx_node *node, size_t len)
 
 	n = do_splice_direct(st->queue, &in, st->port, &out, len, 0);
 	if (n == -EAGAIN)
-		port_full(st);
+		st_full(st);
 	return n;
 }
 
@@ -239,7 +239,7 @@ static ssize_t stacked_write_through(struct vportx_node *node,
 	ssize_t n = st->port->f_op->write(st->port, buf, len, &pos);
 
 	if (n == -EAGAIN)
-		port_full(st);
+		st_full(st);
 	return n;
 }
 
@@ -257,7 +257,7 @@ static ssize_t stacked_splice_write(struct vportx_node *node,
 		if (n != -EAGAIN || nonblock)
 			return n;
 		if (wait_event_interruptible(node->wq,
-					     port_ready(st, EPOLLOUT)))
+					     st_ready(st, EPOLLOUT)))
 			return -ERESTARTSYS;
 	}
 }
@@ -265,7 +265,7 @@ static ssize_t stacked_splice_write(struct vportx_node *node,
 /* EPOLLIN when data is ready, EPOLLHUP without a host, +EPOLLERR unplugged. */
 static __poll_t stacked_poll(struct vportx_node *node)
 {
-	__poll_t mask = port_mask(node->backend);
+	__poll_t mask = st_mask(node->backend);
 
 	if (mask == EPOLLHUP)
 		mask |= EPOLLERR;
@@ -327,7 +327,7 @@ static void watch_work(struct work_struct *work)
 	struct vportx_stacked *st = container_of(to_delayed_work(work),
 						 struct vportx_stacked,
 						 watch_work);
-	__poll_t mask = port_mask(st);
+	__poll_t mask = st_mask(st);
 
 	/* With EPOLLHUP, EPOLLIN only means EOF: that signal is POLL_HUP. */
 	if ((mask & (EPOLLIN | EPOLLHUP)) == EPOLLIN &&
@@ -423,7 +423,7 @@ static bool port_fops_ok(const struct file_operations *fops)
  * neither open nor read: that "opens" fine, so check what we got. ENXIO
  * for a port that is still there is a console port (stock says the same).
  */
-static struct file *port_reopen(struct vportx_stacked *st)
+static struct file *st_port_open(struct vportx_stacked *st)
 {
 	struct file *port = dentry_open(&st->path, O_RDWR | O_NONBLOCK,
 					current_cred());
@@ -435,7 +435,7 @@ static struct file *port_reopen(struct vportx_stacked *st)
 	}
 	if (port != ERR_PTR(-ENXIO))
 		return port;
-	dev = vportx_direct_stock_port(st->port_dev, st->devt, NULL);
+	dev = vportx_stock_port(st->port_dev, st->devt, NULL);
 	if (!dev)
 		vportx_node_port_state(st->node, 0, true);
 	put_device(dev);
@@ -453,7 +453,7 @@ static int stacked_open_port(struct vportx_node *node)
 
 	st->node = node;
 	if (!st->port) {
-		port = port_reopen(st);
+		port = st_port_open(st);
 		if (IS_ERR(port))
 			return PTR_ERR(port);
 		st->port = port;
@@ -480,7 +480,7 @@ static bool stacked_port_busy(struct vportx_node *node)
 {
 	struct vportx_stacked *st = node->backend;
 
-	return (port_mask(st) & (EPOLLIN | EPOLLHUP)) == EPOLLIN;
+	return (st_mask(st) & (EPOLLIN | EPOLLHUP)) == EPOLLIN;
 }
 
 static void stacked_free(struct vportx_stacked *st)
@@ -544,7 +544,7 @@ static int check_port(struct file *file, u32 *n, u32 *m,
 	release_dentry_name_snapshot(&name);
 	if (found != 2 || *m != MINOR(inode->i_rdev))
 		return -EINVAL;
-	*dev = vportx_direct_stock_port(*n, inode->i_rdev, owner);
+	*dev = vportx_stock_port(*n, inode->i_rdev, owner);
 	return *dev ? 0 : -EINVAL;
 }
 
@@ -554,7 +554,7 @@ static int check_port(struct file *file, u32 *n, u32 *m,
  * it would drop what the host sent. vportx waits for the port itself, so
  * the file must be O_NONBLOCK, like the one open_port opens.
  */
-static void port_take(struct vportx_stacked *st, struct file *file)
+static void st_port_take(struct vportx_stacked *st, struct file *file)
 {
 	st->port = get_file(file);
 	spin_lock(&file->f_lock);
@@ -614,7 +614,7 @@ int vportx_stacked_attach(int fd, const struct vportx_params *params,
 	if (!st)
 		goto err_put_watch;
 	if (params->hold == VPORTX_HOLD_ALWAYS && !(file->f_mode & FMODE_PATH))
-		port_take(st, file);
+		st_port_take(st, file);
 	ret = vportx_node_create(n, m, st->devt, params, &stacked_ops, st,
 				 NULL, &out->minor);
 	if (ret)

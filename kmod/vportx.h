@@ -208,13 +208,22 @@ int vportx_tx_drain(struct vportx_node *node, long timeout);
 /* sysfs.c */
 extern const struct attribute_group *vportx_node_groups[];
 
+/* stock.c */
+void vportx_stock_init(struct device_driver *drv);
+struct device *vportx_stock_device(u32 index);
+struct device *vportx_stock_port(u32 index, dev_t devt,
+				 struct module **owner);
+
+/* claim.c */
+void vportx_claim_init(struct device_driver *drv);
+void vportx_claim_uninit(void);
+bool vportx_claim_params(u32 index, struct vportx_params *params);
+int vportx_claim(u32 index, const struct vportx_params *params);
+int vportx_claim_release(u32 index);
+
 /* direct.c */
 int vportx_direct_init(void);
 void vportx_direct_uninit(void);
-int vportx_direct_claim(u32 index, const struct vportx_params *params);
-int vportx_direct_release(u32 index);
-struct device *vportx_direct_stock_port(u32 index, dev_t devt,
-					struct module **owner);
 
 /* stacked.c */
 struct vportx_attach;
