@@ -62,7 +62,7 @@ static int claim_params(const struct vportx_claim *c,
 	return 0;
 }
 
-static long ioc_attach(struct vportx_attach __user *argp)
+static long ioc_attach(void __user *argp)
 {
 	struct vportx_params params;
 	struct vportx_attach a;
@@ -84,18 +84,19 @@ static long ioc_attach(struct vportx_attach __user *argp)
 	return 0;
 }
 
-static long ioc_detach(struct vportx_detach __user *argp)
+static long ioc_detach(void __user *argp)
 {
 	struct vportx_detach d;
 
 	if (copy_from_user(&d, argp, sizeof(d)))
 		return -EFAULT;
-	if (d.flags || !reserved_zero(d.__reserved, sizeof(d.__reserved)))
+	if (d.flags & ~VPORTX_DETACH_F_ALL ||
+	    !reserved_zero(d.__reserved, sizeof(d.__reserved)))
 		return -EINVAL;
 	return vportx_node_destroy(d.minor);
 }
 
-static long ioc_info(struct vportx_info __user *argp)
+static long ioc_info(void __user *argp)
 {
 	struct vportx_info info;
 	int ret;
@@ -111,8 +112,7 @@ static long ioc_info(struct vportx_info __user *argp)
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
-/* VPORTX_IOC_CLAIM and VPORTX_IOC_RELEASE. */
-static long ioc_claim(struct vportx_claim __user *argp, bool claim)
+static long ioc_claim(void __user *argp)
 {
 	struct vportx_params params;
 	struct vportx_claim c;
@@ -120,39 +120,51 @@ static long ioc_claim(struct vportx_claim __user *argp, bool claim)
 
 	if (copy_from_user(&c, argp, sizeof(c)))
 		return -EFAULT;
-	if (c.flags || !reserved_zero(c.__reserved, sizeof(c.__reserved)))
+	if (c.flags & ~VPORTX_CLAIM_F_ALL ||
+	    !reserved_zero(c.__reserved, sizeof(c.__reserved)))
 		return -EINVAL;
-	if (!claim)
-		return c.hold || c.tx_limit || c.tx_low || c.rx_budget ?
-		       -EINVAL : vportx_claim_release(c.index);
 	ret = claim_params(&c, &params);
 	return ret ? ret : vportx_claim(c.index, &params);
 }
 
+static long ioc_release(void __user *argp)
+{
+	struct vportx_release r;
+
+	if (copy_from_user(&r, argp, sizeof(r)))
+		return -EFAULT;
+	if (r.flags & ~VPORTX_RELEASE_F_ALL ||
+	    !reserved_zero(r.__reserved, sizeof(r.__reserved)))
+		return -EINVAL;
+	return vportx_claim_release(r.index);
+}
+
+/* Every command, with its handler: what is not here gets ENOTTY. */
+static const struct {
+	unsigned int cmd;
+	long (*fn)(void __user *argp);
+} control_cmds[] = {
+	{ VPORTX_IOC_ATTACH, ioc_attach },
+	{ VPORTX_IOC_DETACH, ioc_detach },
+	{ VPORTX_IOC_INFO, ioc_info },
+	{ VPORTX_IOC_CLAIM, ioc_claim },
+	{ VPORTX_IOC_RELEASE, ioc_release },
+};
+
 static long vportx_control_ioctl(struct file *file, unsigned int cmd,
 				 unsigned long arg)
 {
-	void __user *argp = (void __user *)arg;
+	size_t i;
 
-	if (cmd != VPORTX_IOC_ATTACH && cmd != VPORTX_IOC_DETACH &&
-	    cmd != VPORTX_IOC_INFO && cmd != VPORTX_IOC_CLAIM &&
-	    cmd != VPORTX_IOC_RELEASE)
+	for (i = 0; i < ARRAY_SIZE(control_cmds); i++)
+		if (control_cmds[i].cmd == cmd)
+			break;
+	if (i == ARRAY_SIZE(control_cmds))
 		return -ENOTTY;
 	/* The device is 0600, but an fd can be passed to the unprivileged. */
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	switch (cmd) {
-	case VPORTX_IOC_ATTACH:
-		return ioc_attach(argp);
-	case VPORTX_IOC_DETACH:
-		return ioc_detach(argp);
-	case VPORTX_IOC_CLAIM:
-		return ioc_claim(argp, true);
-	case VPORTX_IOC_RELEASE:
-		return ioc_claim(argp, false);
-	default:
-		return ioc_info(argp);
-	}
+	return control_cmds[i].fn((void __user *)arg);
 }
 
 static const struct file_operations vportx_control_fops = {

@@ -355,6 +355,7 @@ static bool released_marked(long long index)
 static int claim_device(int argc, char **argv, bool claim)
 {
 	const char *what = claim ? "claim" : "release";
+	struct vportx_release rel = { 0 };
 	struct vportx_claim cl = { 0 };
 	long long index;
 	int ret;
@@ -365,8 +366,9 @@ static int claim_device(int argc, char **argv, bool claim)
 	if (index < 0)
 		return fail_msg(argv[1], "not a virtio device (virtioN or N)");
 	cl.index = index;
-	ret = control_ioctl(claim ? VPORTX_IOC_CLAIM : VPORTX_IOC_RELEASE,
-			    &cl);
+	rel.index = index;
+	ret = claim ? control_ioctl(VPORTX_IOC_CLAIM, &cl) :
+		      control_ioctl(VPORTX_IOC_RELEASE, &rel);
 	if (ret == -ENXIO && !claim) {
 		fprintf(stderr, "vportxctl: %s: not claimed\n", argv[1]);
 		return EXIT_NOTHING;

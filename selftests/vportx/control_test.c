@@ -445,6 +445,7 @@ TEST_F(ctl, info_bad_pointer_efault)
 /* Unknown numbers, and a known number encoded with another size. */
 TEST_F(ctl, unknown_ioctl_enotty)
 {
+	struct vportx_info info;
 	int arg = 0;
 
 	EXPECT_EQ(-1, ioctl(self->ctl, _IO(VPORTX_IOCTL_TYPE, 0x7f), 0));
@@ -452,6 +453,13 @@ TEST_F(ctl, unknown_ioctl_enotty)
 	EXPECT_EQ(-1, ioctl(self->ctl, _IOWR(VPORTX_IOCTL_TYPE, 0x00, int),
 			    &arg));
 	EXPECT_EQ(ENOTTY, errno);
+	/* The next number, shaped like INFO: never taken for INFO. */
+	memset(&info, 0, sizeof(info));
+	EXPECT_EQ(-1, ioctl(self->ctl, _IOWR(VPORTX_IOCTL_TYPE, 0x05,
+					     struct vportx_info), &info));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(0, info.minor);
+	EXPECT_EQ(0, info.backend);
 }
 
 TEST_F(ctl, detach_unknown_minor_enxio)

@@ -34,9 +34,7 @@
 
 static int claim_ioctl(int ctl, unsigned long cmd, __u32 index)
 {
-	struct vportx_claim c = { .index = index };
-
-	return ioctl(ctl, cmd, &c) ? -errno : 0;
+	return vportx_claim_ioctl(ctl, cmd, index, 0);
 }
 
 /* The driver virtio@index is bound to ("" for none), into @buf. */
@@ -314,6 +312,7 @@ TEST_F(direct, stock_after_back_to_back)
 TEST_F(direct, claim_errors)
 {
 	struct vportx_claim c = { .index = self->index };
+	struct vportx_release r = { .index = self->index };
 	struct vportx_attach a;
 	char drv[64];
 	int ninep = device_of_type(9);
@@ -327,7 +326,7 @@ TEST_F(direct, claim_errors)
 	EXPECT_EQ(EINVAL, errno);
 	c.flags = 0;
 	c.__reserved[0] = 1;
-	EXPECT_EQ(-1, ioctl(self->ctl, VPORTX_IOC_RELEASE, &c));
+	EXPECT_EQ(-1, ioctl(self->ctl, VPORTX_IOC_CLAIM, &c));
 	EXPECT_EQ(EINVAL, errno);
 	c.__reserved[0] = 0;
 	/* The nodes' parameters: checked as ATTACH checks them. */
@@ -346,10 +345,19 @@ TEST_F(direct, claim_errors)
 	c.tx_low = VPORTX_TX_LIMIT_MIN;
 	EXPECT_EQ(-1, ioctl(self->ctl, VPORTX_IOC_CLAIM, &c));
 	EXPECT_EQ(EINVAL, errno);
-	/* A release takes no parameters. */
 	c.tx_low = 0;
-	EXPECT_EQ(-1, ioctl(self->ctl, VPORTX_IOC_RELEASE, &c));
+	/* A release's unknown flags and reserved fields: checked first. */
+	r.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->ctl, VPORTX_IOC_RELEASE, &r));
 	EXPECT_EQ(EINVAL, errno);
+	r.flags = 0;
+	r.__reserved[1] = 1;
+	EXPECT_EQ(-1, ioctl(self->ctl, VPORTX_IOC_RELEASE, &r));
+	EXPECT_EQ(EINVAL, errno);
+	/* The old RELEASE, with a struct vportx_claim: another number. */
+	EXPECT_EQ(-1, ioctl(self->ctl, _IOW(VPORTX_IOCTL_TYPE, 0x04,
+					    struct vportx_claim), &c));
+	EXPECT_EQ(ENOTTY, errno);
 	driver_of(self->index, drv, sizeof(drv));
 	EXPECT_STREQ("virtio_console", drv);
 	EXPECT_EQ(-1, ioctl(self->ctl, VPORTX_IOC_CLAIM, NULL));

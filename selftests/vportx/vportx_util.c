@@ -69,7 +69,10 @@ int vportx_info_of(int ctl, __u32 minor, __u32 flags,
 int vportx_claim_ioctl(int ctl, unsigned long cmd, __u32 index, __u32 hold)
 {
 	struct vportx_claim c = { .index = index, .hold = hold };
+	struct vportx_release r = { .index = index };
 
+	if (cmd == VPORTX_IOC_RELEASE)
+		return ioctl(ctl, cmd, &r) ? -errno : 0;
 	return ioctl(ctl, cmd, &c) ? -errno : 0;
 }
 

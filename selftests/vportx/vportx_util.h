@@ -34,7 +34,7 @@ void vportx_release_port(int ctl, const char *name);
  */
 int vportx_direct_pair(const char *a, const char *b, unsigned int *index,
 		       unsigned int *nr_a, unsigned int *nr_b);
-/* CLAIM or RELEASE (@cmd) virtio@index, with hold policy @hold. */
+/* CLAIM (with hold policy @hold) or RELEASE (@cmd) virtio@index. */
 int vportx_claim_ioctl(int ctl, unsigned long cmd, __u32 index, __u32 hold);
 /*
  * The direct node of port @nr of the claimed virtio@index, once devtmpfs

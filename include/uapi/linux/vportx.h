@@ -45,6 +45,7 @@
  *	Describe the node with @minor, or with VPORTX_INFO_F_NEXT the first
  *	node whose minor is >= @minor (iterate from 0, adding 1 each time).
  *	ENXIO when there is none. @rx_budget is 0 for a stacked node.
+ *
  * VPORTX_IOC_CLAIM (struct vportx_claim, in)
  *	Hand the virtio-console device virtio@index to vportx's own virtio
  *	driver (the direct backend): vportx unbinds it from its driver
@@ -66,18 +67,27 @@
  *	attached to vportx with VPORTX_IOC_ATTACH, or a node of its last
  *	claim is still open; any error of the driver's
  *	probe (then the device goes back to virtio_console).
- * VPORTX_IOC_RELEASE (struct vportx_claim, in)
+ *
+ * VPORTX_IOC_RELEASE (struct vportx_release, in)
  *	Give the device back: unbind it from vportx and let the driver core
  *	find it a driver again (virtio_console). Its nodes are unplugged: an
  *	open one reads what it received, then says ENODEV, and goes at its
  *	last close. EBUSY while a closed node holds bytes the host sent and
  *	nobody read (they would go with the device); ENXIO if it is not
- *	claimed; EINVAL for flags, reserved bits or any of @hold, @tx_limit,
- *	@tx_low and @rx_budget not zero. Unloading vportx releases every
- *	claimed device the same way, without the EBUSY.
+ *	claimed; EINVAL for flags or reserved bits. Unloading vportx
+ *	releases every claimed device the same way, without the EBUSY.
  *
  * Every structure is made of __u32 and __u64 only; reserved fields must be
  * zero on input and are zero on output. Unknown ioctls get ENOTTY.
+ *
+ * Compatibility. A structure grows only into its reserved fields: a new
+ * input field comes with a new flag bit that says it is set (added to the
+ * command's _F_ALL mask), so an old kernel refuses it with EINVAL instead
+ * of ignoring it, and an old program, which leaves the field zero, gets
+ * the old behaviour; a new output field is one an old kernel leaves zero.
+ * Such growth changes neither the ioctl numbers (they encode the size)
+ * nor VPORTX_UAPI_VERSION. Anything else is a new command. Fields of new
+ * structures put every input before the first output.
  */
 
 #ifndef _UAPI_LINUX_VPORTX_H
@@ -86,8 +96,12 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-/* Bumped whenever a command or structure below changes incompatibly. */
-#define VPORTX_UAPI_VERSION 2
+/*
+ * Bumped only when a command or structure below changes incompatibly,
+ * never for growth by the rule above. 3: VPORTX_IOC_RELEASE takes its
+ * own structure.
+ */
+#define VPORTX_UAPI_VERSION 3
 
 #define VPORTX_CONTROL_NAME "vportx-control"
 #define VPORTX_IOCTL_TYPE 0xB8
@@ -122,9 +136,11 @@ struct vportx_attach {
 	__u64 __reserved[4];	/* zero */
 };
 
+#define VPORTX_DETACH_F_ALL 0U	/* no detach flags are defined yet */
+
 struct vportx_detach {
 	__u32 minor;		/* in */
-	__u32 flags;		/* in: zero, none defined */
+	__u32 flags;		/* in: VPORTX_DETACH_F_* */
 	__u64 __reserved[2];	/* zero */
 };
 
@@ -150,9 +166,11 @@ struct vportx_info {
 	__u64 __reserved[4];	/* zero */
 };
 
+#define VPORTX_CLAIM_F_ALL 0U	/* no claim flags are defined yet */
+
 struct vportx_claim {
 	__u32 index;		/* in: N of the virtio device virtioN */
-	__u32 flags;		/* in: zero, none defined */
+	__u32 flags;		/* in: VPORTX_CLAIM_F_* */
 	__u32 hold;		/* in: VPORTX_HOLD_*, for every port */
 	__u32 tx_limit;		/* in: bytes, 0 for the default */
 	__u32 tx_low;		/* in: bytes, 0 for tx_limit / 2 */
@@ -160,10 +178,18 @@ struct vportx_claim {
 	__u64 __reserved[1];	/* zero */
 };
 
+#define VPORTX_RELEASE_F_ALL 0U	/* no release flags are defined yet */
+
+struct vportx_release {
+	__u32 index;		/* in: N of the virtio device virtioN */
+	__u32 flags;		/* in: VPORTX_RELEASE_F_* */
+	__u64 __reserved[2];	/* zero */
+};
+
 #define VPORTX_IOC_ATTACH _IOWR(VPORTX_IOCTL_TYPE, 0x00, struct vportx_attach)
 #define VPORTX_IOC_DETACH _IOW(VPORTX_IOCTL_TYPE, 0x01, struct vportx_detach)
 #define VPORTX_IOC_INFO _IOWR(VPORTX_IOCTL_TYPE, 0x02, struct vportx_info)
 #define VPORTX_IOC_CLAIM _IOW(VPORTX_IOCTL_TYPE, 0x03, struct vportx_claim)
-#define VPORTX_IOC_RELEASE _IOW(VPORTX_IOCTL_TYPE, 0x04, struct vportx_claim)
+#define VPORTX_IOC_RELEASE _IOW(VPORTX_IOCTL_TYPE, 0x04, struct vportx_release)
 
 #endif /* _UAPI_LINUX_VPORTX_H */
