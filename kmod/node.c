@@ -127,7 +127,17 @@ bool vportx_node_unread_closed(u32 port_dev)
  */
 static bool node_holds(const struct vportx_node *node)
 {
-	return node->params.hold == VPORTX_HOLD_ALWAYS;
+	return vportx_params_hold(&node->params);
+}
+
+/*
+ * The same decision for a node about to be made with @params: its port
+ * is open from the node's creation. The stacked backend asks it to know
+ * whether the caller's open port is to be taken over as it is.
+ */
+bool vportx_params_hold(const struct vportx_params *params)
+{
+	return params->hold == VPORTX_HOLD_ALWAYS;
 }
 
 /* The host sees the port open from now on, and TX may push to it. */
@@ -425,6 +435,8 @@ static struct vportx_node *node_alloc(u32 port_dev, u32 port_nr,
  * EEXIST if a node of that name is still there: an unplugged port's at
  * the same place, open, one on its way out, or one being made.
  */
+static void port_state_uevent(struct vportx_node *node);
+
 static int node_hide_new(struct vportx_node *node)
 {
 	int ret = -EBUSY;
@@ -446,6 +458,24 @@ out:
 	return ret;
 }
 
+/* Its device, then the backend's start. Under nodes_lock. */
+static int node_add_device(struct vportx_node *node, struct device *parent)
+{
+	struct device *dev;
+
+	lockdep_assert_held(&nodes_lock);
+	dev = device_create_with_groups(vportx_class, parent,
+					MKDEV(MAJOR(vportx_devt), node->minor),
+					node, vportx_node_groups, "vportx%up%u",
+					node->port_dev, node->port_nr);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	WRITE_ONCE(node->dev, dev);
+	if (node->ops->start)
+		node->ops->start(node);
+	return 0;
+}
+
 /*
  * Publish a node for an attached port. On success the backend state is the
  * node's (its destroy op frees it); on failure it is still the caller's.
@@ -464,32 +494,40 @@ int vportx_node_create(u32 port_dev, u32 port_nr, dev_t port_devt,
 	ret = node_hide_new(node);
 	if (ret)
 		goto err_free;
-	node->dev = device_create_with_groups(vportx_class, parent,
-					      MKDEV(MAJOR(vportx_devt), node->minor),
-					      node, vportx_node_groups,
-					      "vportx%up%u", port_dev, port_nr);
-	ret = PTR_ERR_OR_ZERO(node->dev);
-	if (ret)
-		goto err_unhide;
-	/* Hidden: sysfs says ENODEV, so nobody else takes port_lock yet. */
+	/*
+	 * Not under nodes_lock, and before the device exists: nobody can
+	 * find the node, and what the port reports meanwhile goes to sysfs
+	 * without a uevent (vportx_node_port_state()).
+	 */
 	if (node_holds(node)) {
 		mutex_lock(&node->port_lock);
 		ret = node_port_open(node);
 		mutex_unlock(&node->port_lock);
 		if (ret)
-			goto err_destroy_device;
+			goto err_unhide;
 	}
-	if (ops->start)
-		ops->start(node);
+	/*
+	 * The device node appears in /dev at once: open and INFO wait for
+	 * nodes_lock until the node is published with it.
+	 */
 	mutex_lock(&nodes_lock);
-	node_publish(node);
+	ret = node_add_device(node, parent);
+	if (!ret)
+		node_publish(node);
 	mutex_unlock(&nodes_lock);
+	if (ret)
+		goto err_close_port;
+	/* What the port said before the device was there, as a change. */
+	if (READ_ONCE(node->host_connected) >= 0)
+		port_state_uevent(node);
 	*minor = node->minor;
 	pr_debug("%s: created\n", dev_name(node->dev));
 	return 0;
 
-err_destroy_device:
-	device_destroy(vportx_class, MKDEV(MAJOR(vportx_devt), node->minor));
+err_close_port:
+	mutex_lock(&node->port_lock);
+	node_port_close(node);
+	mutex_unlock(&node->port_lock);
 err_unhide:
 	mutex_lock(&nodes_lock);
 	list_del(&node->hidden);
@@ -644,10 +682,14 @@ static int node_set_hold(struct vportx_node *node, u32 hold)
  */
 int vportx_node_set_hold(struct vportx_node *node, u32 hold)
 {
-	struct vportx_node *found = node_reserve(node->minor);
+	struct vportx_node *found;
 	int ret;
 
+	/* The hold it has: nothing to do, open or not. */
+	if (READ_ONCE(node->params.hold) == hold)
+		return 0;
 	/* The minor is this node's until its device is gone. */
+	found = node_reserve(node->minor);
 	if (IS_ERR(found))
 		return PTR_ERR(found) == -ENXIO ? -ENODEV : PTR_ERR(found);
 	mutex_lock(&node->port_lock);
@@ -757,11 +799,13 @@ void vportx_node_port_state(struct vportx_node *node, int host_connected,
 	WRITE_ONCE(node->host_connected, host_connected);
 	if (newly_unplugged)
 		WRITE_ONCE(node->unplugged, true);
-	if (host_connected >= 0 || newly_unplugged)
+	/* No uevent before the device exists: its add uevent says it all. */
+	if ((host_connected >= 0 || newly_unplugged) && READ_ONCE(node->dev))
 		port_state_uevent(node);
 	wake_up_interruptible_all(&node->wq);
 	if (newly_unplugged) {
-		pr_debug("%s: port unplugged\n", dev_name(node->dev));
+		pr_debug("vportx%up%u: port unplugged\n", node->port_dev,
+			 node->port_nr);
 		queue_work(vportx_wq, &node->remove_work);
 	}
 }

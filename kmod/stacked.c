@@ -613,7 +613,7 @@ int vportx_stacked_attach(int fd, const struct vportx_params *params,
 	st = stacked_new(file, n);
 	if (!st)
 		goto err_put_watch;
-	if (params->hold == VPORTX_HOLD_ALWAYS && !(file->f_mode & FMODE_PATH))
+	if (vportx_params_hold(params) && !(file->f_mode & FMODE_PATH))
 		st_port_take(st, file);
 	ret = vportx_node_create(n, m, st->devt, params, &stacked_ops, st,
 				 NULL, &out->minor);

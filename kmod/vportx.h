@@ -3,9 +3,49 @@
  * vportx internals: the node core and the backend interface.
  *
  * A node is one attached port, exposed as /dev/vportxNpM. The node core
- * (node.c) owns minors, the device, the file operations and the counters;
- * a backend (stacked.c, or direct.c and dport.c) moves the bytes. The core never knows which
- * backend it has: it only calls the ops below.
+ * (node.c, with sysfs.c, tx.c and txq.c) owns minors, the device, the
+ * file operations, the TX queue and the counters; a backend (stacked.c,
+ * or the direct backend of direct.h) moves the bytes. The core never
+ * knows which backend it has: it only calls the ops below. The files and
+ * who calls whom: Documentation/vportx.rst, "Modules".
+ *
+ * Locking. Every lock, what it guards, outermost first; a lock is only
+ * ever taken with those above it in its chain held, never below.
+ *
+ *   claim_op_lock (claim.c)      one claim or release at a time
+ *   -> the driver core's device lock (a claim's bind, probe, remove)
+ *   -> dd->lock (direct.h)       a claimed device's port table, its
+ *                                control-in queue, the protocol
+ *   -> node->port_lock           a node's port_open, its hold, and the
+ *                                backend's open_port, close_port, destroy
+ *   -> unplug_watch_lock (stacked.c)  the class interface
+ *   -> virtio-ports' class mutex (the driver core's)
+ *   -> nodes_lock (node.c)       the node table, the hidden list and
+ *                                every open_count; never held across a
+ *                                backend op that may sleep for long
+ *   claims_lock (claim.c)        the claims list; under claim_op_lock
+ *                                or alone (probe)
+ *   suspend_lock (direct.c)      one debugfs suspend at a time; alone
+ *
+ * A node's data path takes none of the above:
+ *   node->rx_lock                one reader (read, splice_read)
+ *   node->tx_lock -> node->tx_push_lock
+ *                                one writer; one pusher (writer or work)
+ *   node->txq.lock               the TX queue's pages (spinlock)
+ *   node->tx_run_lock            tx_running against kicks (irq-safe)
+ *
+ * Interrupt-safe spinlocks of the direct backend, innermost:
+ *   dd->ports_lock               the port table against the interrupts
+ *   port->lock (vportx_dport)    a port's queues and buffer lists
+ *   dd->ctrl_out_lock            the control-out queue; may be taken
+ *                                under port->lock (PORT_OPEN)
+ * The TX queue's lock is never taken under port->lock: it is not
+ * interrupt-safe.
+ *
+ * Work on vportx_wq (node removal, TX work, the control work, RX refill)
+ * takes dd->lock, port_lock and nodes_lock, so none of them is held
+ * where that work is waited for: claims flush the workqueue before
+ * claim_op_lock, and node_free() is never called under nodes_lock.
  */
 #ifndef _VPORTX_H
 #define _VPORTX_H
@@ -164,6 +204,7 @@ int vportx_node_create(u32 port_dev, u32 port_nr, dev_t port_devt,
 		       const struct vportx_backend_ops *ops, void *backend,
 		       struct device *parent, u32 *minor);
 void vportx_node_set_name(struct vportx_node *node, const char *name);
+bool vportx_params_hold(const struct vportx_params *params);
 int vportx_node_destroy(u32 minor);
 void vportx_node_destroy_all(void);
 struct vportx_info;
