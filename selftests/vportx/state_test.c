@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -340,6 +341,74 @@ TEST_F(state, unplug_closed_hold_open)
 	EXPECT_EQ(0, vportx_wait_path(path, 0));
 	EXPECT_EQ(-1, open(path, O_RDWR));
 	EXPECT_EQ(ENOENT, errno);
+}
+
+/*
+ * DETACH, over and over, against the node's last close after an unplug,
+ * which frees it. Each DETACH must decide its errno while the node is
+ * there: EBUSY while it is open (either backend), ENXIO
+ * once it is gone, never 0 and never anything else. Up to 3eaf085,
+ * DETACH read the node after dropping nodes_lock: with KASAN (the debug
+ * kernel) that read of a freed node is a report, which fails the run
+ * (Documentation/hardening.rst, "The destroy race").
+ */
+struct detach_hammer {
+	int ctl;
+	__u32 minor;
+	unsigned long calls, busy, gone, other;
+	int last_other;
+};
+
+static void *detach_hammer(void *arg)
+{
+	struct detach_hammer *h = arg;
+	int ret;
+
+	for (;;) {
+		ret = vportx_detach_minor(h->ctl, h->minor);
+		h->calls++;
+		if (ret == -EBUSY) {
+			h->busy++;
+		} else if (ret == -ENXIO) {
+			h->gone++;
+			return NULL;
+		} else {
+			h->other++;
+			h->last_other = ret;
+			return NULL;
+		}
+	}
+}
+
+#define DETACH_RACE_ROUNDS 4
+
+TEST_F_TIMEOUT(state, detach_races_last_close, 120)
+{
+	struct detach_hammer h = { .ctl = self->ctl };
+	struct vportx_attach a;
+	pthread_t t;
+	int round, fd;
+
+	for (round = 0; round < DETACH_RACE_ROUNDS; round++) {
+		ASSERT_EQ(0, hotplug(self, variant, 6, VPORTX_HOLD_OPEN, &a));
+		fd = vportx_open_node(&a, O_RDWR);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, unplug(variant, 6));
+		ASSERT_EQ(0, wait_attr(&a, "unplugged", "1"));
+		h.minor = a.minor;
+		ASSERT_EQ(0, pthread_create(&t, NULL, detach_hammer, &h));
+		/* Let it spin, so the close lands among its calls. */
+		while (h.busy < 50 && !h.other && !h.gone)
+			usleep(1000);
+		close(fd);
+		ASSERT_EQ(0, pthread_join(t, NULL));
+		ASSERT_EQ(0, h.other)
+			TH_LOG("round %d: DETACH said %s", round,
+			       strerror(-h.last_other));
+		EXPECT_EQ(0, wait_attr(&a, "unplugged", "gone"));
+	}
+	EXPECT_EQ(DETACH_RACE_ROUNDS, h.gone);
+	TH_LOG("%lu DETACHes, %lu while open", h.calls, h.busy);
 }
 
 /* An open node pins the module: removing it would pull the rug. */
