@@ -103,7 +103,8 @@ bench-run: all
 	selftests/rig/run --bench
 
 # The module and its UAPI with --strict; user space without it (--strict
-# wants kernel-only helpers such as BIT() and u8).
+# wants kernel-only helpers such as BIT() and u8). The rig's host peer has
+# no <linux/compiler_attributes.h>: it spells __printf out itself.
 style: $(BUILD)/ksrc/.extracted
 	perl $(BUILD)/ksrc/scripts/checkpatch.pl --strict --no-tree --terse \
 		--ignore FILE_PATH_CHANGES \
@@ -112,6 +113,9 @@ style: $(BUILD)/ksrc/.extracted
 	perl $(BUILD)/ksrc/scripts/checkpatch.pl --no-tree --terse \
 		--ignore FILE_PATH_CHANGES \
 		-f $(wildcard userspace/*.[ch] userspace/tests/*.c userspace/fuzz/*.c)
+	perl $(BUILD)/ksrc/scripts/checkpatch.pl --no-tree --terse \
+		--ignore FILE_PATH_CHANGES,PREFER_DEFINED_ATTRIBUTE_MACRO \
+		-f $(wildcard selftests/rig/peer/*.[ch])
 
 # Installed files. Into the running system (no DESTDIR), scripts/post-install
 # then runs depmod and has udev attach the ports already there.

@@ -41,7 +41,7 @@ pass() { echo "PASS $*" | tee -a "$results"; }
 fail() { echo "FAIL $*" | tee -a "$results"; }
 
 build() {
-	gcc -O2 -Wall -Wextra -Werror -o "$tmp/peer" "$here/peer.c" \
+	gcc -O2 -Wall -Wextra -Werror -I"$here" -o "$tmp/peer" "$here"/peer/*.c \
 		2>"$tmp/build.log" && pass "peer builds without warnings" && return 0
 	cat "$tmp/build.log"
 	fail "peer builds without warnings"
