@@ -140,24 +140,18 @@ static int attach_port(struct udev_device *port,
 	return EXIT_SUCCESS;
 }
 
-/* --hold, --tx-limit and --tx-low given on the command line win. */
-static int parse_size(const char *arg, long long *out)
+/*
+ * A size option @opt for policy key @key: the policy files' parser, so
+ * that both take the same sizes and say the same about bad ones.
+ */
+static int parse_size(const char *opt, const char *key, const char *arg,
+		      long long *out)
 {
-	char *end;
-	long long v;
+	char msg[256];
 
-	errno = 0;
-	v = strtoll(arg, &end, 10);
-	if (errno || end == arg || v <= 0)
-		return -EINVAL;
-	if (*end == 'K' || *end == 'k')
-		v <<= 10, end++;
-	else if (*end == 'M' || *end == 'm')
-		v <<= 20, end++;
-	if (*end)
-		return -EINVAL;
-	*out = v;
-	return 0;
+	if (!vportx_policy_size(key, arg, out, msg, sizeof(msg)))
+		return 0;
+	return fail_msg(opt, msg);
 }
 
 static int attach_options(int argc, char **argv, struct vportx_settings *s)
@@ -179,12 +173,14 @@ static int attach_options(int argc, char **argv, struct vportx_settings *s)
 			s->hold = !strcmp(optarg, "always");
 			break;
 		case 'L':
-			if (parse_size(optarg, &s->tx_limit))
-				return fail_msg("--tx-limit", "not a size");
+			if (parse_size("--tx-limit", "tx_limit", optarg,
+				       &s->tx_limit))
+				return EXIT_ERROR;
 			break;
 		case 'W':
-			if (parse_size(optarg, &s->tx_low))
-				return fail_msg("--tx-low", "not a size");
+			if (parse_size("--tx-low", "tx_low", optarg,
+				       &s->tx_low))
+				return EXIT_ERROR;
 			break;
 		default:
 			return fail_msg(argv[optind - 1], "unknown option");
@@ -211,9 +207,9 @@ static int cmd_attach(struct ctx *c, int argc, char **argv)
 	if (!ret) {
 		if (opt.hold >= 0)
 			s.hold = opt.hold;
-		if (opt.tx_limit > 0)
+		if (opt.tx_limit >= 0)
 			s.tx_limit = opt.tx_limit;
-		if (opt.tx_low > 0)
+		if (opt.tx_low >= 0)
 			s.tx_low = opt.tx_low;
 		ret = attach_port(port, &s, false);
 	}
