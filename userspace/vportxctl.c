@@ -29,7 +29,9 @@
 #include "policy.h"
 #include "vportxctl.h"
 
-#define VERSION "0.1.0"
+#ifndef VPORTX_VERSION
+#error "VPORTX_VERSION comes from kmod/version.h: build with the Makefile"
+#endif
 #define VPORTX_RUN_DIR "/run/vportx"
 #define VPORTX_RELEASED_DIR VPORTX_RUN_DIR "/released"
 
@@ -983,7 +985,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
 		return print_usage(stdout, EXIT_SUCCESS);
 	if (!strcmp(argv[1], "--version"))
-		return puts("vportxctl " VERSION) < 0;
+		return puts("vportxctl " VPORTX_VERSION) < 0;
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			break;
