@@ -35,6 +35,38 @@
 #define VPORTX_RUN_DIR "/run/vportx"
 #define VPORTX_RELEASED_DIR VPORTX_RUN_DIR "/released"
 
+/*
+ * policy.h keeps its own copy of the UAPI's values, so that the parser
+ * builds (tests, fuzzer) without <linux/vportx.h>: here they must agree.
+ */
+#define SAME(a, b) _Static_assert((a) == (b), #a " differs from " #b)
+#define WITHIN(v, min, max) \
+	_Static_assert((v) >= (min) && (v) <= (max), \
+		       #v " is outside " #min ".." #max)
+
+SAME(VPORTX_POLICY_BACKEND_STACKED, VPORTX_BACKEND_STACKED);
+SAME(VPORTX_POLICY_BACKEND_DIRECT, VPORTX_BACKEND_DIRECT);
+SAME(VPORTX_POLICY_HOLD_OPEN, VPORTX_HOLD_OPEN);
+SAME(VPORTX_POLICY_HOLD_ALWAYS, VPORTX_HOLD_ALWAYS);
+SAME(VPORTX_POLICY_TX_LIMIT_MIN, VPORTX_TX_LIMIT_MIN);
+SAME(VPORTX_POLICY_TX_LIMIT_MAX, VPORTX_TX_LIMIT_MAX);
+/* tx_low stays below the largest tx_limit. */
+SAME(VPORTX_POLICY_TX_LOW_MAX, VPORTX_TX_LIMIT_MAX - 1);
+SAME(VPORTX_POLICY_RX_BUDGET_MIN, VPORTX_RX_BUDGET_MIN);
+SAME(VPORTX_POLICY_RX_BUDGET_MAX, VPORTX_RX_BUDGET_MAX);
+/* The sizes go into the UAPI's __u32 fields as they are. */
+WITHIN(VPORTX_POLICY_TX_LIMIT_MAX, 0, UINT32_MAX);
+WITHIN(VPORTX_POLICY_RX_BUDGET_MAX, 0, UINT32_MAX);
+SAME(sizeof(((struct vportx_attach *)0)->tx_limit), sizeof(__u32));
+SAME(sizeof(((struct vportx_attach *)0)->tx_low), sizeof(__u32));
+SAME(sizeof(((struct vportx_claim *)0)->tx_limit), sizeof(__u32));
+SAME(sizeof(((struct vportx_claim *)0)->rx_budget), sizeof(__u32));
+/* The defaults apply_direct() writes are in the policy's ranges. */
+WITHIN(VPORTX_TX_LIMIT_DEFAULT, VPORTX_POLICY_TX_LIMIT_MIN,
+	VPORTX_POLICY_TX_LIMIT_MAX);
+WITHIN(VPORTX_RX_BUDGET_DEFAULT, VPORTX_POLICY_RX_BUDGET_MIN,
+	VPORTX_POLICY_RX_BUDGET_MAX);
+
 struct ctx {
 	struct udev *udev;
 	const char *root;	/* policy files under here; "" for / */
