@@ -828,6 +828,17 @@ static void dump_entry(const struct entry *e, FILE *out)
 	fputc('\n', out);
 }
 
+const char *vportx_policy_entry(const struct vportx_policy *p, size_t i,
+				const char **where,
+				const struct vportx_settings **set)
+{
+	if (!p || i >= p->n)
+		return NULL;
+	*where = p->v[i]->where;
+	*set = &p->v[i]->set;
+	return p->v[i]->pattern;
+}
+
 void vportx_policy_dump(const struct vportx_policy *p, FILE *out)
 {
 	size_t i;

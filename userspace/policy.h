@@ -172,6 +172,21 @@ int vportx_policy_size(const char *key, const char *text, long long *out,
 		       char *msg, size_t len);
 
 /**
+ * vportx_policy_entry() - one entry of the policy, in file order
+ * @p:		the policy
+ * @i:		which, from 0
+ * @where:	set to its "FILE:LINE" ("FILE" for a file that could not be
+ *		read)
+ * @set:	set to its settings; for a broken entry, only @broken and
+ *		@why
+ *
+ * Return: the entry's pattern, or NULL when there are fewer entries.
+ */
+const char *vportx_policy_entry(const struct vportx_policy *p, size_t i,
+				const char **where,
+				const struct vportx_settings **set);
+
+/**
  * vportx_policy_dump() - print the entries, one per line, in file order
  * @p:		the policy
  * @out:	where to print
