@@ -138,7 +138,7 @@ install: $(KO) userspace
 		>$(DESTDIR)$(UDEVRULESDIR)/60-vportx.rules
 	install -D -m 0644 userspace/policy/policy.conf \
 		$(DESTDIR)$(PREFIX)/lib/vportx/policy.conf
-	install -D -m 0644 userspace/vportxctl.8 \
+	install -D -m 0644 $(BUILD)/vportxctl.8 \
 		$(DESTDIR)$(MANDIR)/man8/vportxctl.8
 	test -n "$(DESTDIR)" || scripts/post-install $(KVER)
 
@@ -153,14 +153,17 @@ uninstall:
 	test -n "$(DESTDIR)" || scripts/post-install $(KVER)
 
 # DKMS: the module's sources under /usr/src/vportx-VERSION, built and
-# installed for KVER (and by DKMS for every kernel installed later).
+# installed for KVER (and by DKMS for every kernel installed later). Their
+# dkms.conf is made from dkms.conf.in with VERSION, kmod/version.h's: the
+# version is written down there only.
 DKMS_SRC := $(DESTDIR)/usr/src/vportx-$(VERSION)
-DKMS_FILES := dkms.conf Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.[ch])) kmod/Kbuild \
+DKMS_FILES := Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.[ch])) kmod/Kbuild \
 	include/uapi/linux/vportx.h
 
 dkms-install:
 	install -d $(DKMS_SRC)
 	tar -cf - $(DKMS_FILES) | tar -xf - -C $(DKMS_SRC)
+	sed 's|@VERSION@|$(VERSION)|g' dkms.conf.in >$(DKMS_SRC)/dkms.conf
 	dkms add -m vportx -v $(VERSION)
 	dkms install -m vportx -v $(VERSION) -k $(KVER)
 
@@ -175,6 +178,8 @@ check-dkms: deps
 		$(BUILD)/dkms/tree
 	tar -cf - $(DKMS_FILES) | \
 		tar -xf - -C $(BUILD)/dkms/src/vportx-$(VERSION)
+	sed 's|@VERSION@|$(VERSION)|g' dkms.conf.in \
+		>$(BUILD)/dkms/src/vportx-$(VERSION)/dkms.conf
 	dkms build -m vportx -v $(VERSION) -k $(KVER) \
 		--sourcetree $(BUILD)/dkms/src --dkmstree $(BUILD)/dkms/tree
 	test -f $(BUILD)/dkms/tree/vportx/$(VERSION)/$(KVER)/x86_64/module/vportx.ko*

@@ -66,7 +66,8 @@ enum kind { K_WORD, K_SIZE, K_NAME, K_MODE };
  * @min:	K_SIZE: the smallest value
  * @max:	K_SIZE: the largest value
  * @hint:	what a good value looks like, for messages
- * @range:	the range of good values, for messages
+ * @range:	the range of good values, for messages; K_SIZE keys have
+ *		none, theirs is printed from @min and @max
  */
 struct key {
 	const char *name;
@@ -93,14 +94,12 @@ static const struct key keys[] = {
 	  .hint = "yes or no" },
 	{ "tx_limit", K_SIZE, AT(tx_limit),
 	  .min = VPORTX_POLICY_TX_LIMIT_MIN, .max = VPORTX_POLICY_TX_LIMIT_MAX,
-	  .hint = SIZE_HINT, .range = "4096..268435456" },
+	  .hint = SIZE_HINT },
 	{ "tx_low", K_SIZE, AT(tx_low),
-	  .min = 0, .max = VPORTX_POLICY_TX_LOW_MAX,
-	  .hint = SIZE_HINT, .range = "0..268435455" },
+	  .min = 0, .max = VPORTX_POLICY_TX_LOW_MAX, .hint = SIZE_HINT },
 	{ "rx_budget", K_SIZE, AT(rx_budget),
 	  .min = VPORTX_POLICY_RX_BUDGET_MIN,
-	  .max = VPORTX_POLICY_RX_BUDGET_MAX,
-	  .hint = SIZE_HINT, .range = "4096..268435456" },
+	  .max = VPORTX_POLICY_RX_BUDGET_MAX, .hint = SIZE_HINT },
 	{ "owner", K_NAME, AT(owner), .hint = "a user name or uid" },
 	{ "group", K_NAME, AT(group), .hint = "a group name or gid" },
 	{ "mode", K_MODE, AT(mode), .hint = "an octal number",
@@ -223,6 +222,9 @@ static bool out_of_range(const struct key *k, struct span v, char *msg)
 {
 	char q[QUOTE_BUF];
 
+	if (k->kind == K_SIZE)
+		return bad(msg, "out of range for %s: %s (%lld..%lld)", k->name,
+			   quote(q, v), k->min, k->max);
 	return bad(msg, "out of range for %s: %s (%s)", k->name, quote(q, v),
 		   k->range);
 }
@@ -248,11 +250,14 @@ static long long parse_num(struct span v, unsigned int base)
 	return n < NUM_CAP ? n : NUM_CAP;
 }
 
-/* Decimal digits, then maybe K, M or G (1024-based), or -1. */
+/*
+ * Decimal digits, then maybe K, M or G (1024-based, either case), or -1.
+ * The command line's sizes come here too (vportx_policy_size()).
+ */
 static long long parse_size(struct span v)
 {
-	static const char units[] = "KMG";
-	const char *u = v.len ? memchr(units, v.s[v.len - 1], 3) : NULL;
+	static const char units[] = "KMGkmg";
+	const char *u = v.len ? memchr(units, v.s[v.len - 1], 6) : NULL;
 	long long n;
 
 	if (u)
@@ -260,7 +265,7 @@ static long long parse_size(struct span v)
 	n = parse_num(v, 10);
 	if (n < 0 || !u)
 		return n;
-	return n << (10 * (u - units + 1));
+	return n << (10 * ((u - units) % 3 + 1));
 }
 
 /* 1 to 32 of [A-Za-z0-9._-], not starting with '-'; a number is an id. */
@@ -359,6 +364,29 @@ static const struct key *find_key(struct span name)
 		if (span_is(name, keys[i].name))
 			return &keys[i];
 	return NULL;
+}
+
+int vportx_policy_size(const char *key, const char *text, long long *out,
+		       char *msg, size_t len)
+{
+	struct vportx_settings s = unset;
+	struct span name = { key, strlen(key) }, v = { text, strlen(text) };
+	const struct key *k = find_key(name);
+	char buf[MSG_MAX] = "";
+
+	if (!k || k->kind != K_SIZE) {
+		snprintf(msg, len, "unknown size key \"%s\"", key);
+		return -ENOENT;
+	}
+	if (!v.len)
+		snprintf(buf, sizeof(buf), "empty value for %s", k->name);
+	else
+		set_size(k, v, &s, buf);
+	snprintf(msg, len, "%s", buf);
+	if (*buf)
+		return parse_size(v) < 0 ? -EINVAL : -ERANGE;
+	*out = *(long long *)field(&s, k);
+	return 0;
 }
 
 /* One "key=value" into @s; @seen has a bit for each key the line had. */
@@ -798,6 +826,17 @@ static void dump_entry(const struct entry *e, FILE *out)
 		}
 	}
 	fputc('\n', out);
+}
+
+const char *vportx_policy_entry(const struct vportx_policy *p, size_t i,
+				const char **where,
+				const struct vportx_settings **set)
+{
+	if (!p || i >= p->n)
+		return NULL;
+	*where = p->v[i]->where;
+	*set = &p->v[i]->set;
+	return p->v[i]->pattern;
 }
 
 void vportx_policy_dump(const struct vportx_policy *p, FILE *out)

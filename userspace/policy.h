@@ -154,6 +154,39 @@ void vportx_policy_lookup(const struct vportx_policy *p, const char *name,
 			  struct vportx_settings *out);
 
 /**
+ * vportx_policy_size() - a size as the policy's size keys take it
+ * @key:	"tx_limit", "tx_low" or "rx_budget": the range to check
+ * @text:	decimal digits, then maybe K, M or G (1024-based, either case)
+ * @out:	the bytes, on success
+ * @msg:	on failure, why, as a policy file's line would say it without
+ *		its "FILE:LINE: " ("bad value for tx_limit: ...")
+ * @len:	the size of @msg
+ *
+ * The one size parser: the command line's --tx-limit and --tx-low use it
+ * too, so both take the same sizes and say the same about bad ones.
+ *
+ * Return: 0, -EINVAL for what is not a size, -ERANGE for a size outside
+ * @key's range, -ENOENT for an unknown @key.
+ */
+int vportx_policy_size(const char *key, const char *text, long long *out,
+		       char *msg, size_t len);
+
+/**
+ * vportx_policy_entry() - one entry of the policy, in file order
+ * @p:		the policy
+ * @i:		which, from 0
+ * @where:	set to its "FILE:LINE" ("FILE" for a file that could not be
+ *		read)
+ * @set:	set to its settings; for a broken entry, only @broken and
+ *		@why
+ *
+ * Return: the entry's pattern, or NULL when there are fewer entries.
+ */
+const char *vportx_policy_entry(const struct vportx_policy *p, size_t i,
+				const char **where,
+				const struct vportx_settings **set);
+
+/**
  * vportx_policy_dump() - print the entries, one per line, in file order
  * @p:		the policy
  * @out:	where to print

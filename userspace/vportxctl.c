@@ -5,8 +5,11 @@
  * (udev/60-vportx.rules): udev-port attaches a port per policy, udev-node
  * names a data node and gives it its owner, group and mode.
  *
- * Exit codes like losetup and nbd-client: 0 done, 1 nothing to do (not
- * attached, policy says no), 2 error. Errors: "vportxctl: what: why".
+ * Exit codes like losetup's (vportxctl.h): 0 done, also when there was
+ * nothing to list or to do; 1 failed, or what the command names is not
+ * there; 2 a usage error. Errors: "vportxctl: what: why"; usage errors
+ * add a line saying where the help is. Every command takes -h/--help;
+ * the listings (list, status, ports, policy) take -J/--json.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,27 +32,88 @@
 #include "policy.h"
 #include "vportxctl.h"
 
-#define VERSION "0.1.0"
+#ifndef VPORTX_VERSION
+#error "VPORTX_VERSION comes from kmod/version.h: build with the Makefile"
+#endif
 #define VPORTX_RUN_DIR "/run/vportx"
 #define VPORTX_RELEASED_DIR VPORTX_RUN_DIR "/released"
 
+/*
+ * policy.h keeps its own copy of the UAPI's values, so that the parser
+ * builds (tests, fuzzer) without <linux/vportx.h>: here they must agree.
+ */
+#define SAME(a, b) _Static_assert((a) == (b), #a " differs from " #b)
+#define WITHIN(v, min, max) \
+	_Static_assert((v) >= (min) && (v) <= (max), \
+		       #v " is outside " #min ".." #max)
+
+SAME(VPORTX_POLICY_BACKEND_STACKED, VPORTX_BACKEND_STACKED);
+SAME(VPORTX_POLICY_BACKEND_DIRECT, VPORTX_BACKEND_DIRECT);
+SAME(VPORTX_POLICY_HOLD_OPEN, VPORTX_HOLD_OPEN);
+SAME(VPORTX_POLICY_HOLD_ALWAYS, VPORTX_HOLD_ALWAYS);
+SAME(VPORTX_POLICY_TX_LIMIT_MIN, VPORTX_TX_LIMIT_MIN);
+SAME(VPORTX_POLICY_TX_LIMIT_MAX, VPORTX_TX_LIMIT_MAX);
+/* tx_low stays below the largest tx_limit. */
+SAME(VPORTX_POLICY_TX_LOW_MAX, VPORTX_TX_LIMIT_MAX - 1);
+SAME(VPORTX_POLICY_RX_BUDGET_MIN, VPORTX_RX_BUDGET_MIN);
+SAME(VPORTX_POLICY_RX_BUDGET_MAX, VPORTX_RX_BUDGET_MAX);
+/* The sizes go into the UAPI's __u32 fields as they are. */
+WITHIN(VPORTX_POLICY_TX_LIMIT_MAX, 0, UINT32_MAX);
+WITHIN(VPORTX_POLICY_RX_BUDGET_MAX, 0, UINT32_MAX);
+SAME(sizeof(((struct vportx_attach *)0)->tx_limit), sizeof(__u32));
+SAME(sizeof(((struct vportx_attach *)0)->tx_low), sizeof(__u32));
+SAME(sizeof(((struct vportx_claim *)0)->tx_limit), sizeof(__u32));
+SAME(sizeof(((struct vportx_claim *)0)->rx_budget), sizeof(__u32));
+/* The defaults apply_direct() writes are in the policy's ranges. */
+WITHIN(VPORTX_TX_LIMIT_DEFAULT, VPORTX_POLICY_TX_LIMIT_MIN,
+	VPORTX_POLICY_TX_LIMIT_MAX);
+WITHIN(VPORTX_RX_BUDGET_DEFAULT, VPORTX_POLICY_RX_BUDGET_MIN,
+	VPORTX_POLICY_RX_BUDGET_MAX);
+
+struct command;
+
+/**
+ * struct ctx - what a command is run with
+ * @udev:	libudev's context
+ * @root:	the policy files are under here; "" for /
+ * @cmd:	the command
+ * @json:	-J/--json: print JSON (the listings only)
+ * @all:	detach --all
+ * @opt:	attach's --hold, --tx-limit and --tx-low; -1 where not given
+ */
 struct ctx {
 	struct udev *udev;
-	const char *root;	/* policy files under here; "" for / */
+	const char *root;
+	const struct command *cmd;
 	bool json;
 	bool all;
+	struct vportx_settings opt;
 };
 
 static int fail(const char *what, int err)
 {
 	fprintf(stderr, "vportxctl: %s: %s\n", what, strerror(err));
-	return EXIT_ERROR;
+	return EXIT_FAILURE;
 }
 
 static int fail_msg(const char *what, const char *why)
 {
 	fprintf(stderr, "vportxctl: %s: %s\n", what, why);
-	return EXIT_ERROR;
+	return EXIT_FAILURE;
+}
+
+static const char *cmd_name(const struct ctx *c);
+
+/* A wrong command line: what is wrong, and where the help is. */
+static int usage_error(const struct ctx *c, const char *what,
+		       const char *why)
+{
+	const char *name = cmd_name(c);
+
+	fprintf(stderr, "vportxctl: %s: %s\n", what, why);
+	fprintf(stderr, "Try 'vportxctl%s%s --help' for more information.\n",
+		*name ? " " : "", name);
+	return EXIT_USAGE;
 }
 
 /*
@@ -68,7 +132,7 @@ static struct vportx_policy *policy_load(struct ctx *c)
 	return p;
 }
 
-/* The settings @p gives the port named @name; EXIT_ERROR if broken. */
+/* The settings @p gives the port named @name; EXIT_FAILURE if broken. */
 static int policy_lookup(const struct vportx_policy *p, const char *name,
 			 struct vportx_settings *s)
 {
@@ -78,7 +142,7 @@ static int policy_lookup(const struct vportx_policy *p, const char *name,
 	return 0;
 }
 
-/* The settings policy gives the port named @name; EXIT_ERROR if broken. */
+/* The settings policy gives the port named @name; EXIT_FAILURE if broken. */
 static int policy_for(struct ctx *c, const char *name,
 		      struct vportx_settings *s)
 {
@@ -86,7 +150,7 @@ static int policy_for(struct ctx *c, const char *name,
 	int ret;
 
 	if (!p)
-		return EXIT_ERROR;
+		return EXIT_FAILURE;
 	ret = policy_lookup(p, name, s);
 	vportx_policy_free(p);
 	return ret;
@@ -131,7 +195,7 @@ static int attach_port(struct udev_device *port,
 	if (ret == -ENXIO) {
 		fprintf(stderr, "vportxctl: %s: a console port, not attached\n",
 			sysname);
-		return EXIT_NOTHING;
+		return EXIT_FAILURE;
 	}
 	if (ret)
 		return fail(sysname, -ret);
@@ -140,88 +204,34 @@ static int attach_port(struct udev_device *port,
 	return EXIT_SUCCESS;
 }
 
-/* --hold, --tx-limit and --tx-low given on the command line win. */
-static int parse_size(const char *arg, long long *out)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(arg, &end, 10);
-	if (errno || end == arg || v <= 0)
-		return -EINVAL;
-	if (*end == 'K' || *end == 'k')
-		v <<= 10, end++;
-	else if (*end == 'M' || *end == 'm')
-		v <<= 20, end++;
-	if (*end)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int attach_options(int argc, char **argv, struct vportx_settings *s)
-{
-	static const struct option opts[] = {
-		{ "hold", required_argument, NULL, 'H' },
-		{ "tx-limit", required_argument, NULL, 'L' },
-		{ "tx-low", required_argument, NULL, 'W' },
-		{ }
-	};
-	int o;
-
-	opterr = 0;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (o) {
-		case 'H':
-			if (strcmp(optarg, "open") && strcmp(optarg, "always"))
-				return fail_msg("--hold", "open or always");
-			s->hold = !strcmp(optarg, "always");
-			break;
-		case 'L':
-			if (parse_size(optarg, &s->tx_limit))
-				return fail_msg("--tx-limit", "not a size");
-			break;
-		case 'W':
-			if (parse_size(optarg, &s->tx_low))
-				return fail_msg("--tx-low", "not a size");
-			break;
-		default:
-			return fail_msg(argv[optind - 1], "unknown option");
-		}
-	}
-	return optind == argc - 1 ? 0 : fail_msg("attach", "one PORT please");
-}
-
 /* attach PORT: the policy's settings for the port, options on top. */
 static int cmd_attach(struct ctx *c, int argc, char **argv)
 {
-	struct vportx_settings s, opt = { .hold = -1, .tx_limit = -1,
-					  .tx_low = -1 };
+	struct vportx_settings s;
 	struct udev_device *port;
 	int ret;
 
-	ret = attach_options(argc, argv, &opt);
-	if (ret)
-		return ret;
-	port = vx_port_find(c->udev, argv[optind]);
+	(void)argc;
+	port = vx_port_find(c->udev, argv[0]);
 	if (!port)
-		return fail(argv[optind], errno);
+		return errno == ENOENT ? fail_msg(argv[0], "no such port") :
+		       fail(argv[0], errno);
 	ret = policy_for(c, vx_port_name(port), &s);
 	if (!ret) {
-		if (opt.hold >= 0)
-			s.hold = opt.hold;
-		if (opt.tx_limit > 0)
-			s.tx_limit = opt.tx_limit;
-		if (opt.tx_low > 0)
-			s.tx_low = opt.tx_low;
+		if (c->opt.hold >= 0)
+			s.hold = c->opt.hold;
+		if (c->opt.tx_limit >= 0)
+			s.tx_limit = c->opt.tx_limit;
+		if (c->opt.tx_low >= 0)
+			s.tx_low = c->opt.tx_low;
 		ret = attach_port(port, &s, false);
 	}
 	udev_device_unref(port);
 	return ret;
 }
 
-static int detach_node(struct udev_device *node)
+/* Detach @node; one that went meanwhile is a success if @gone_ok. */
+static int detach_node(struct udev_device *node, bool gone_ok)
 {
 	struct vportx_detach d = { 0 };
 	dev_t devnum = udev_device_get_devnum(node);
@@ -230,7 +240,8 @@ static int detach_node(struct udev_device *node)
 	d.minor = minor(devnum);
 	ret = control_ioctl(VPORTX_IOC_DETACH, &d);
 	if (ret == -ENXIO)
-		return EXIT_NOTHING;
+		return gone_ok ? EXIT_SUCCESS :
+		       fail_msg(udev_device_get_sysname(node), "not attached");
 	if (ret == -EOPNOTSUPP)
 		return fail_msg(udev_device_get_sysname(node),
 				"a port of a claimed device: release the device");
@@ -241,10 +252,14 @@ static int detach_node(struct udev_device *node)
 	return ret ? fail(udev_device_get_sysname(node), -ret) : EXIT_SUCCESS;
 }
 
+/*
+ * Every stacked node: a success when none is left (none was there, like
+ * losetup -D), a failure when one stays (it is open, say).
+ */
 static int detach_all(struct ctx *c)
 {
 	struct udev_device **nodes = vx_devices(c->udev, "vportx");
-	int ret = EXIT_NOTHING, r;
+	int ret = EXIT_SUCCESS;
 	size_t i;
 
 	if (!nodes)
@@ -253,17 +268,16 @@ static int detach_all(struct ctx *c)
 		/* A claimed device's nodes go with it: `release` does that. */
 		if (!strcmp(vx_attr(nodes[i], "backend"), "direct"))
 			continue;
-		r = detach_node(nodes[i]);
-		if (r == EXIT_ERROR || ret == EXIT_NOTHING)
-			ret = r;
+		if (detach_node(nodes[i], true))
+			ret = EXIT_FAILURE;
 	}
 	vx_devices_free(nodes);
 	return ret;
 }
 
 /*
- * The node @spec names, or NULL with the exit code in *@ret: 1 for a port
- * that is not attached, 2 for anything that is not a port at all.
+ * The node @spec names, or NULL with EXIT_FAILURE in *@ret, reported: a
+ * port that is not attached, or anything that is not a port at all.
  */
 static struct udev_device *attached_node(struct ctx *c, const char *spec,
 					 int *ret)
@@ -272,12 +286,12 @@ static struct udev_device *attached_node(struct ctx *c, const char *spec,
 
 	if (node)
 		return node;
-	if (errno != ENOENT) {
+	if (errno == ENODEV)
+		*ret = fail_msg(spec, "no such port or node");
+	else if (errno != ENOENT)
 		*ret = fail(spec, errno);
-	} else {
-		fprintf(stderr, "vportxctl: %s: not attached\n", spec);
-		*ret = EXIT_NOTHING;
-	}
+	else
+		*ret = fail_msg(spec, "not attached");
 	return NULL;
 }
 
@@ -287,14 +301,16 @@ static int cmd_detach(struct ctx *c, int argc, char **argv)
 	struct udev_device *node;
 	int ret;
 
-	if (argc == 2 && !strcmp(argv[1], "--all"))
+	if (c->all && argc)
+		return usage_error(c, "detach", "NODE or --all, not both");
+	if (c->all)
 		return detach_all(c);
-	if (argc != 2)
-		return fail_msg("detach", "NODE or --all please");
-	node = attached_node(c, argv[1], &ret);
+	if (argc != 1)
+		return usage_error(c, "detach", "NODE or --all please");
+	node = attached_node(c, argv[0], &ret);
 	if (!node)
 		return ret;
-	ret = detach_node(node);
+	ret = detach_node(node, false);
 	udev_device_unref(node);
 	return ret;
 }
@@ -352,51 +368,47 @@ static bool released_marked(long long index)
 }
 
 /* claim DEVICE / release DEVICE: hand a virtio-console device over. */
-static int claim_device(int argc, char **argv, bool claim)
+static int claim_device(struct ctx *c, const char *dev, bool claim)
 {
-	const char *what = claim ? "claim" : "release";
 	struct vportx_release rel = { 0 };
 	struct vportx_claim cl = { 0 };
 	long long index;
 	int ret;
 
-	if (argc != 2)
-		return fail_msg(what, "DEVICE (virtioN) please");
-	index = device_index(argv[1]);
+	index = device_index(dev);
 	if (index < 0)
-		return fail_msg(argv[1], "not a virtio device (virtioN or N)");
+		return usage_error(c, dev, "not a virtio device (virtioN or N)");
 	cl.index = index;
 	rel.index = index;
 	ret = claim ? control_ioctl(VPORTX_IOC_CLAIM, &cl) :
 		      control_ioctl(VPORTX_IOC_RELEASE, &rel);
-	if (ret == -ENXIO && !claim) {
-		fprintf(stderr, "vportxctl: %s: not claimed\n", argv[1]);
-		return EXIT_NOTHING;
-	}
+	if (ret == -ENXIO && !claim)
+		return fail_msg(dev, "not claimed");
 	if (ret == -EBUSY && !claim)
-		return fail_msg(argv[1], "a closed node has bytes nobody read");
+		return fail_msg(dev, "a closed node has bytes nobody read");
 	if (!ret)
 		released_mark(index, !claim);
-	return ret ? fail(argv[1], -ret) : EXIT_SUCCESS;
+	return ret ? fail(dev, -ret) : EXIT_SUCCESS;
 }
 
 static int cmd_claim(struct ctx *c, int argc, char **argv)
 {
-	(void)c;
-	return claim_device(argc, argv, true);
+	(void)argc;
+	return claim_device(c, argv[0], true);
 }
 
 static int cmd_release(struct ctx *c, int argc, char **argv)
 {
-	(void)c;
-	return claim_device(argc, argv, false);
+	(void)argc;
+	return claim_device(c, argv[0], false);
 }
 
-/* What status and list show of a node, in this order. */
+/* What status and list show of a node, in this order, if the node has it. */
 static const char *const node_attrs[] = {
 	"backend", "hold", "open", "host_connected", "unplugged", "tx_limit",
 	"tx_low", "tx_queued", "tx_pages", "tx_pushes", "stalls", "tx_dropped",
-	"tx_drain_ms", "rx_bytes", "tx_bytes",
+	"tx_drain_ms", "tx_coalesce_us", "rx_budget", "rx_queued", "rx_bytes",
+	"tx_bytes",
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -405,6 +417,12 @@ static bool numeric_attr(const char *attr)
 {
 	return strcmp(attr, "backend") && strcmp(attr, "hold") &&
 	       strcmp(attr, "host_connected");
+}
+
+/* @attr of @node, NULL if the node has no such attribute. */
+static const char *node_attr(struct udev_device *node, const char *attr)
+{
+	return udev_device_get_sysattr_value(node, attr);
 }
 
 /* The links udev gives @node: /dev/vportx/NAME and /dev/vportx/by-path/. */
@@ -421,39 +439,59 @@ static void node_links(struct udev_device *port, char *link, char *bypath,
 		snprintf(bypath, len, "/dev/" VPORTX_LINK_DIR "/%s", buf);
 }
 
-static void json_field(FILE *out, const char *key, const char *val,
-		       bool number)
+/* ", KEY: " of a JSON object's member after the first. */
+static void json_key(const char *key)
 {
-	fprintf(out, ", ");
-	json_string(out, key);
-	fprintf(out, ": ");
-	if (number)
-		json_number(out, val);
-	else if (*val)
-		json_string(out, val);
-	else
-		fputs("null", out);
+	fputs(", ", stdout);
+	json_string(stdout, key);
+	fputs(": ", stdout);
 }
 
+/* A string member, null when empty. */
+static void json_str_field(const char *key, const char *val)
+{
+	json_key(key);
+	if (val && *val)
+		json_string(stdout, val);
+	else
+		fputs("null", stdout);
+}
+
+static void json_field(const char *key, const char *val, bool number)
+{
+	if (number) {
+		json_key(key);
+		json_number(stdout, val);
+	} else {
+		json_str_field(key, val);
+	}
+}
+
+/*
+ * A node as a JSON object: its links, then the attributes of node_attrs
+ * it has (sysfs numbers as numbers), host_connected as true, false or
+ * null (unknown while the port is closed).
+ */
 static void node_json(struct ctx *c, struct udev_device *node)
 {
 	struct udev_device *port = vx_port_of_node(c->udev, node);
 	char link[300], bypath[300];
-	const char *host = vx_attr(node, "host_connected");
+	const char *host = vx_attr(node, "host_connected"), *v;
 	size_t i;
 
 	node_links(port, link, bypath, sizeof(link));
 	printf("{\"node\": ");
 	json_string(stdout, udev_device_get_devnode(node) ?: "");
-	json_field(stdout, "source", vx_attr(node, "source"), false);
-	json_field(stdout, "name", port ? vx_port_name(port) : "", false);
-	json_field(stdout, "link", link, false);
-	json_field(stdout, "by_path", bypath, false);
-	for (i = 0; i < ARRAY_SIZE(node_attrs); i++)
-		if (strcmp(node_attrs[i], "host_connected"))
-			json_field(stdout, node_attrs[i],
-				   vx_attr(node, node_attrs[i]),
+	json_field("source", vx_attr(node, "source"), false);
+	json_field("name", port ? vx_port_name(port) : "", false);
+	json_field("link", link, false);
+	json_field("by_path", bypath, false);
+	for (i = 0; i < ARRAY_SIZE(node_attrs); i++) {
+		v = node_attr(node, node_attrs[i]);
+		if (v && strcmp(node_attrs[i], "host_connected"))
+			json_field(node_attrs[i], v,
 				   numeric_attr(node_attrs[i]));
+	}
 	printf(", \"host_connected\": %s}", !strcmp(host, "1") ? "true" :
 	       !strcmp(host, "0") ? "false" : "null");
 	udev_device_unref(port);
@@ -463,26 +501,29 @@ static void node_text(struct ctx *c, struct udev_device *node)
 {
 	struct udev_device *port = vx_port_of_node(c->udev, node);
 	char link[300], bypath[300];
+	const char *v;
 	size_t i;
 
 	node_links(port, link, bypath, sizeof(link));
 	printf("node: %s\nsource: %s\nname: %s\nlink: %s\nby_path: %s\n",
 	       udev_device_get_devnode(node) ?: "-", vx_attr(node, "source"),
 	       port ? vx_port_name(port) : "", link, bypath);
-	for (i = 0; i < ARRAY_SIZE(node_attrs); i++)
-		printf("%s: %s\n", node_attrs[i], vx_attr(node, node_attrs[i]));
+	for (i = 0; i < ARRAY_SIZE(node_attrs); i++) {
+		v = node_attr(node, node_attrs[i]);
+		if (v)
+			printf("%s: %s\n", node_attrs[i], v);
+	}
 	udev_device_unref(port);
 }
 
-/* status NODE [--json] */
+/* status NODE: one node, in full. */
 static int cmd_status(struct ctx *c, int argc, char **argv)
 {
 	struct udev_device *node;
 	int ret;
 
-	if (argc != 2)
-		return fail_msg("status", "one NODE please");
-	node = attached_node(c, argv[1], &ret);
+	(void)argc;
+	node = attached_node(c, argv[0], &ret);
 	if (!node)
 		return ret;
 	if (c->json) {
@@ -495,74 +536,205 @@ static int cmd_status(struct ctx *c, int argc, char **argv)
 	return EXIT_SUCCESS;
 }
 
-static void list_line(struct ctx *c, struct udev_device *node)
-{
-	struct udev_device *port = vx_port_of_node(c->udev, node);
-	const char *name = port ? vx_port_name(port) : "";
+/**
+ * struct table - a text listing, as losetup prints one
+ * @cols:	the number of columns
+ * @head:	their headings
+ * @right:	bit N set: column N holds numbers, aligned right
+ * @cells:	the rows' cells, row after row, each allocated
+ * @rows:	the number of rows
+ * @cap:	how many rows @cells has room for
+ *
+ * Each column is as wide as its widest cell; the last is not padded.
+ * Bytes that could upset a terminal (port names come from the host) are
+ * shown as '?'.
+ */
+struct table {
+	size_t cols;
+	const char *const *head;
+	unsigned int right;
+	char **cells;
+	size_t rows, cap;
+};
 
-	printf("%-18s %-11s %-6s %-4s %-5s %10s %s\n",
-	       udev_device_get_devnode(node) ?: "-", vx_attr(node, "source"),
-	       vx_attr(node, "hold"), vx_attr(node, "open"),
-	       vx_attr(node, "host_connected"), vx_attr(node, "tx_queued"),
-	       *name ? name : "-");
-	udev_device_unref(port);
+/* Add a row of t->cols cells ("" or NULL shown as "-"); 0 or -ENOMEM. */
+static int table_add(struct table *t, const char *const *row)
+{
+	size_t i, n = t->rows * t->cols;
+	char **cells;
+
+	if (t->rows == t->cap) {
+		cells = reallocarray(t->cells, (t->cap + 16) * t->cols,
+				     sizeof(*cells));
+		if (!cells)
+			return -ENOMEM;
+		t->cells = cells;
+		t->cap += 16;
+	}
+	for (i = 0; i < t->cols; i++) {
+		t->cells[n + i] = strdup(row[i] && *row[i] ? row[i] : "-");
+		if (!t->cells[n + i]) {
+			while (i--)
+				free(t->cells[n + i]);
+			return -ENOMEM;
+		}
+	}
+	t->rows++;
+	return 0;
 }
 
-/* list [--json]: every node; a JSON array with --json. */
+/* Characters @s takes on a terminal: its UTF-8 sequences count one. */
+static size_t width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
+static void table_cell(const struct table *t, size_t col, const char *s,
+		       size_t w)
+{
+	size_t pad = w - width(s);
+	bool last = col + 1 == t->cols;
+
+	if (col)
+		putchar(' ');
+	if (t->right & 1U << col)
+		printf("%*s", (int)pad, "");
+	for (; *s; s++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+	if (!(t->right & 1U << col) && !last)
+		printf("%*s", (int)pad, "");
+}
+
+/* Print @t, headings first, nothing at all without rows; free it. */
+static void table_print(struct table *t)
+{
+	size_t r, i, w[16] = { 0 };
+
+	for (i = 0; i < t->cols && t->rows; i++) {
+		w[i] = width(t->head[i]);
+		for (r = 0; r < t->rows; r++)
+			if (width(t->cells[r * t->cols + i]) > w[i])
+				w[i] = width(t->cells[r * t->cols + i]);
+	}
+	for (r = 0; t->rows && r <= t->rows; r++) {
+		for (i = 0; i < t->cols; i++)
+			table_cell(t, i, r ? t->cells[(r - 1) * t->cols + i] :
+				   t->head[i], w[i]);
+		putchar('\n');
+	}
+	for (i = 0; i < t->rows * t->cols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+}
+
+static const char *const list_head[] = {
+	"NODE", "SOURCE", "BACKEND", "HOLD", "OPEN", "HOST", "TX_QUEUED",
+	"RX_QUEUED", "RX_BUDGET", "TX_COALESCE_US", "NAME",
+};
+
+/* A node's row of `list`; "-" for what it does not have. */
+static int list_row(struct ctx *c, struct table *t, struct udev_device *node)
+{
+	struct udev_device *port = vx_port_of_node(c->udev, node);
+	const char *const row[] = {
+		udev_device_get_devnode(node), vx_attr(node, "source"),
+		vx_attr(node, "backend"), vx_attr(node, "hold"),
+		vx_attr(node, "open"), vx_attr(node, "host_connected"),
+		vx_attr(node, "tx_queued"), vx_attr(node, "rx_queued"),
+		vx_attr(node, "rx_budget"), vx_attr(node, "tx_coalesce_us"),
+		port ? vx_port_name(port) : "",
+	};
+	int ret = table_add(t, row);
+
+	udev_device_unref(port);
+	return ret;
+}
+
+/*
+ * list: every node, one line each, or a JSON array of what status --json
+ * prints. No node is not an error: nothing (or []) and exit 0.
+ */
 static int cmd_list(struct ctx *c, int argc, char **argv)
 {
+	struct table t = { .cols = ARRAY_SIZE(list_head), .head = list_head,
+			   .right = 0x3d0 };
 	struct udev_device **nodes;
+	int ret = 0;
 	size_t i;
 
+	(void)argc;
 	(void)argv;
-	if (argc != 1)
-		return fail_msg("list", "no arguments please");
+	_Static_assert(ARRAY_SIZE(list_head) <= 16, "struct table's width");
 	nodes = vx_devices(c->udev, "vportx");
 	if (!nodes)
 		return fail("list", errno);
 	if (c->json)
 		putchar('[');
-	else if (nodes[0])
-		printf("%-18s %-11s %-6s %-4s %-5s %10s %s\n", "NODE", "SOURCE",
-		       "HOLD", "OPEN", "HOST", "TX_QUEUED", "NAME");
-	for (i = 0; nodes[i]; i++) {
+	for (i = 0; nodes[i] && !ret; i++) {
 		if (c->json) {
 			printf(i ? ",\n " : "\n ");
 			node_json(c, nodes[i]);
 		} else {
-			list_line(c, nodes[i]);
+			ret = list_row(c, &t, nodes[i]);
 		}
 	}
 	if (c->json)
 		printf("%s]\n", i ? "\n" : "");
+	else
+		table_print(&t);
 	vx_devices_free(nodes);
-	return i || c->json ? EXIT_SUCCESS : EXIT_NOTHING;
+	return ret ? fail("list", -ret) : EXIT_SUCCESS;
 }
 
-/* ports: every virtio-serial port, attached or not. */
+static const char *const ports_head[] = { "PORT", "NAME", "NODE" };
+
+/*
+ * ports: every virtio-serial port, its name and its vportx node, or a
+ * JSON array of {"port", "name", "node"}, null for no name or no node.
+ */
 static int cmd_ports(struct ctx *c, int argc, char **argv)
 {
+	struct table t = { .cols = ARRAY_SIZE(ports_head),
+			   .head = ports_head };
 	struct udev_device **ports, *node;
-	const char *name;
+	const char *row[3];
+	int ret = 0;
 	size_t i;
 
+	(void)argc;
 	(void)argv;
-	if (argc != 1)
-		return fail_msg("ports", "no arguments please");
 	ports = vx_devices(c->udev, "virtio-ports");
 	if (!ports)
 		return fail("ports", errno);
-	for (i = 0; ports[i]; i++) {
+	if (c->json)
+		putchar('[');
+	for (i = 0; ports[i] && !ret; i++) {
 		node = vx_node_of_port(c->udev, ports[i]);
-		name = vx_port_name(ports[i]);
-		printf("%-20s %-30s %s\n",
-		       udev_device_get_devnode(ports[i]) ?: "-",
-		       *name ? name : "-",
-		       node ? udev_device_get_devnode(node) ?: "-" : "-");
+		row[0] = udev_device_get_devnode(ports[i]);
+		row[1] = vx_port_name(ports[i]);
+		row[2] = node ? udev_device_get_devnode(node) : NULL;
+		if (c->json) {
+			printf(i ? ",\n " : "\n ");
+			printf("{\"port\": ");
+			json_string(stdout, row[0] ?: "");
+			json_str_field("name", row[1]);
+			json_str_field("node", row[2]);
+			putchar('}');
+		} else {
+			ret = table_add(&t, row);
+		}
 		udev_device_unref(node);
 	}
+	if (c->json)
+		printf("%s]\n", i ? "\n" : "");
+	else
+		table_print(&t);
 	vx_devices_free(ports);
-	return i ? EXIT_SUCCESS : EXIT_NOTHING;
+	return ret ? fail("ports", -ret) : EXIT_SUCCESS;
 }
 
 static void print_settings(const struct vportx_settings *s)
@@ -594,29 +766,94 @@ static void print_settings(const struct vportx_settings *s)
 	putchar('\n');
 }
 
-/* policy [NAME]: the files' entries, or what they give the port NAME. */
+/*
+ * The members of settings @s after the first: "broken" always, "why" if
+ * broken, else each key that is set: yes/no as true/false, sizes in
+ * bytes, the mode as an octal string.
+ */
+static void settings_json(const struct vportx_settings *s)
+{
+	static const char *const backends[] = { "stacked", "direct" };
+	char mode[8];
+
+	printf(", \"broken\": %s", s->broken ? "true" : "false");
+	if (s->broken)
+		json_str_field("why", s->why);
+	if (s->attach >= 0)
+		printf(", \"attach\": %s", s->attach ? "true" : "false");
+	if (s->backend >= 0 && s->backend < 2)
+		json_str_field("backend", backends[s->backend]);
+	if (s->hold >= 0)
+		json_str_field("hold", s->hold ? "always" : "open");
+	if (s->compat >= 0)
+		printf(", \"compat\": %s", s->compat ? "true" : "false");
+	if (s->tx_limit >= 0)
+		printf(", \"tx_limit\": %lld", s->tx_limit);
+	if (s->tx_low >= 0)
+		printf(", \"tx_low\": %lld", s->tx_low);
+	if (s->rx_budget >= 0)
+		printf(", \"rx_budget\": %lld", s->rx_budget);
+	if (*s->owner)
+		json_str_field("owner", s->owner);
+	if (*s->group)
+		json_str_field("group", s->group);
+	snprintf(mode, sizeof(mode), "%04o", s->mode & 0777);
+	if (s->mode >= 0)
+		json_str_field("mode", mode);
+}
+
+/* The entries as a JSON array of {"pattern", "where", settings}. */
+static void policy_json(const struct vportx_policy *p)
+{
+	const struct vportx_settings *s;
+	const char *pattern, *where;
+	size_t i;
+
+	putchar('[');
+	for (i = 0; (pattern = vportx_policy_entry(p, i, &where, &s)); i++) {
+		printf(i ? ",\n {\"pattern\": " : "\n {\"pattern\": ");
+		json_string(stdout, pattern);
+		json_str_field("where", where);
+		settings_json(s);
+		putchar('}');
+	}
+	printf("%s]\n", i ? "\n" : "");
+}
+
+/*
+ * policy [NAME]: the files' entries, or what they give the port NAME,
+ * also with errors in the files (printed, and the exit code is 1).
+ */
 static int cmd_policy(struct ctx *c, int argc, char **argv)
 {
 	struct vportx_policy *p = vportx_policy_new();
 	struct vportx_settings s;
 	int errors;
 
-	if (argc > 2) {
-		vportx_policy_free(p);
-		return fail_msg("policy", "one NAME at most");
-	}
 	if (!p)
 		return fail("policy", ENOMEM);
 	errors = vportx_policy_load(p, c->root, stderr);
-	if (argc == 1) {
+	if (errors < 0) {
+		vportx_policy_free(p);
+		return fail("policy", -errors);
+	}
+	if (!argc && c->json) {
+		policy_json(p);
+	} else if (!argc) {
 		vportx_policy_dump(p, stdout);
+	} else if (c->json) {
+		vportx_policy_lookup(p, argv[0], &s);
+		printf("{\"name\": ");
+		json_string(stdout, *argv[0] ? argv[0] : "@unnamed");
+		settings_json(&s);
+		printf("}\n");
 	} else {
-		vportx_policy_lookup(p, argv[1], &s);
-		printf("%s:", *argv[1] ? argv[1] : "@unnamed");
+		vportx_policy_lookup(p, argv[0], &s);
+		printf("%s:", *argv[0] ? argv[0] : "@unnamed");
 		print_settings(&s);
 	}
 	vportx_policy_free(p);
-	return errors ? EXIT_ERROR : EXIT_SUCCESS;
+	return errors ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 /* Tell udev to look at @node again: its name may have changed. */
@@ -697,7 +934,7 @@ static void detach_device(struct ctx *c, struct udev_device **ports,
 			continue;
 		node = vx_node_of_port(c->udev, ports[i]);
 		if (node)
-			detach_node(node);
+			detach_node(node, true);
 		udev_device_unref(node);
 	}
 }
@@ -745,16 +982,20 @@ static int claim_by_policy(struct ctx *c, struct udev_device **ports,
 	return ret ? fail(what, -ret) : EXIT_SUCCESS;
 }
 
+/* udev_claim(): the device stays with virtio_console, as it should. */
+#define NOT_CLAIMED (-1)
+
 /*
  * The policy's word on device @index: claimed for the direct backend
- * (unless released by hand), or not. EXIT_NOTHING when it stays stacked.
+ * (unless released by hand), or not: EXIT_SUCCESS, EXIT_FAILURE (the
+ * claim failed, reported) or NOT_CLAIMED.
  */
 static int udev_claim(struct ctx *c, struct udev_device *port)
 {
 	struct udev_device **ports = vx_devices(c->udev, "virtio-ports");
 	long long index = port_device(port);
 	struct vportx_settings s;
-	int ret = EXIT_NOTHING;
+	int ret = NOT_CLAIMED;
 
 	if (!ports)
 		return fail("udev-port", errno);
@@ -770,8 +1011,9 @@ static int udev_claim(struct ctx *c, struct udev_device *port)
  * device says backend=direct, claim the device. Attached already: have
  * udev rename the node (the port's name comes with a change event after
  * the add). Otherwise attach if the policy says so, also when the claim
- * failed (the error is printed, the exit code is the claim's). A port
- * gone meanwhile (a sibling's claim took it) is nothing to do.
+ * failed (the error is printed, the exit code is the claim's). Nothing to
+ * do is a success: a port the policy leaves alone, or one gone meanwhile
+ * (a sibling's claim took it); udev logs every other exit code.
  */
 static int cmd_udev_port(struct ctx *c, int argc, char **argv)
 {
@@ -779,12 +1021,11 @@ static int cmd_udev_port(struct ctx *c, int argc, char **argv)
 	struct vportx_settings s;
 	int ret, claimed;
 
-	if (argc != 2)
-		return fail_msg("udev-port", "one PORT please");
-	port = vx_port_find(c->udev, argv[1]);
+	(void)argc;
+	port = vx_port_find(c->udev, argv[0]);
 	if (!port)
 		return errno == ENOENT || errno == ENODEV ?
-		       EXIT_NOTHING : fail(argv[1], errno);
+		       EXIT_SUCCESS : fail(argv[0], errno);
 	claimed = udev_claim(c, port);
 	if (claimed == EXIT_SUCCESS) {
 		udev_device_unref(port);
@@ -796,10 +1037,10 @@ static int cmd_udev_port(struct ctx *c, int argc, char **argv)
 	ret = node ? EXIT_SUCCESS : policy_for(c, vx_port_name(port), &s);
 	if (!node && !ret)
 		ret = s.attach == 1 ? attach_port(port, &s, true) :
-		      EXIT_NOTHING;
+		      EXIT_SUCCESS;
 	udev_device_unref(node);
 	udev_device_unref(port);
-	return claimed == EXIT_ERROR ? claimed : ret;
+	return claimed == EXIT_FAILURE ? claimed : ret;
 }
 
 /* The owner, group and mode lines, all or none: never half-applied. */
@@ -901,11 +1142,10 @@ static int cmd_udev_node(struct ctx *c, int argc, char **argv)
 	char link[300], bypath[300];
 	int ret;
 
-	if (argc != 2)
-		return fail_msg("udev-node", "one NODE please");
-	node = vx_node_find(c->udev, argv[1]);
+	(void)argc;
+	node = vx_node_find(c->udev, argv[0]);
 	if (!node)
-		return fail(argv[1], errno);
+		return fail(argv[0], errno);
 	port = vx_port_of_node(c->udev, node);
 	node_links(port, link, bypath, sizeof(link));
 	if (*link)
@@ -924,83 +1164,304 @@ static int cmd_udev_node(struct ctx *c, int argc, char **argv)
 	return ret;
 }
 
+/* The options a command may take, besides -h/--help: bits of struct
+ * command's @opts.
+ */
+#define O_HOLD (1U << 0)
+#define O_TX_LIMIT (1U << 1)
+#define O_TX_LOW (1U << 2)
+#define O_ALL (1U << 3)
+#define O_JSON (1U << 4)
+
+/**
+ * struct command - one COMMAND of vportxctl
+ * @name:	what the user types
+ * @fn:		runs it, with its operands only (options are in the ctx)
+ * @args:	its operands, for its usage line
+ * @min:	the fewest operands it takes
+ * @max:	the most
+ * @opts:	the options it takes (O_*); O_JSON for the listings
+ * @summary:	what it does in a few words, for vportxctl --help
+ * @about:	what it does, for its --help
+ * @options:	its own options' lines for its --help, or NULL
+ */
+struct command {
+	const char *name;
+	int (*fn)(struct ctx *c, int argc, char **argv);
+	const char *args;
+	int min, max;
+	unsigned int opts;
+	const char *summary;
+	const char *about;
+	const char *options;
+};
+
+#define PORT_IS \
+	"PORT is /dev/vportNpM, a link to it such as /dev/virtio-ports/NAME,\n" \
+	"vportNpM, or a port name.\n"
+#define NODE_IS \
+	"NODE is /dev/vportxNpM, a link to it such as /dev/vportx/NAME,\n" \
+	"vportxNpM, or anything naming its port.\n"
+#define DEVICE_IS \
+	"DEVICE is virtioN or N, as in /sys/bus/virtio/devices.\n"
+
+static const struct command commands[] = {
+	{ "attach", cmd_attach, "PORT", 1, 1, O_HOLD | O_TX_LIMIT | O_TX_LOW,
+	  "attach a port, with its policy's settings",
+	  "Attach a virtio-serial port to vportx with the settings its policy\n"
+	  "gives it, the options below on top, and print the data node's path.\n"
+	  PORT_IS
+	  "SIZE is digits, then maybe K, M or G (1024-based, either case), as in\n"
+	  "the policy files.\n",
+	  " --hold open|always   open the port only while the node is open (the\n"
+	  "                      default), or from attach to detach\n"
+	  " --tx-limit SIZE      bytes queued for the port (4K..256M, default 1M)\n"
+	  " --tx-low SIZE        how far a full queue drains before writers go on\n"
+	  "                      (below the limit; 0 or default: half of it)\n" },
+	{ "detach", cmd_detach, "NODE|--all", 0, 1, O_ALL,
+	  "detach a node, or every stacked node",
+	  "Detach a data node, or every stacked node: an open node stays, and\n"
+	  "so do a claimed device's (release the device).\n" NODE_IS,
+	  " --all                every stacked node; none there is a success\n" },
+	{ "claim", cmd_claim, "DEVICE", 1, 1, 0,
+	  "hand a virtio-console device to vportx",
+	  "Hand a virtio-console device to vportx's own driver, the direct\n"
+	  "backend: every port of it but a console gets a data node.\n"
+	  DEVICE_IS, NULL },
+	{ "release", cmd_release, "DEVICE", 1, 1, 0,
+	  "give it back to virtio_console",
+	  "Give a claimed device back to virtio_console; udev leaves it there\n"
+	  "until it is claimed by hand again.\n" DEVICE_IS, NULL },
+	{ "list", cmd_list, "", 0, 0, O_JSON, "the data nodes",
+	  "One line per data node; with --json, a JSON array of what status\n"
+	  "--json prints. No node: no line (or []), and exit status 0.\n",
+	  NULL },
+	{ "status", cmd_status, "NODE", 1, 1, O_JSON, "one data node in full",
+	  "One data node in full: its links and its sysfs attributes; with\n"
+	  "--json, a JSON object.\n" NODE_IS, NULL },
+	{ "ports", cmd_ports, "", 0, 0, O_JSON,
+	  "the virtio-serial ports and their nodes",
+	  "Every virtio-serial port, its name and its data node if attached;\n"
+	  "with --json, a JSON array of {\"port\", \"name\", \"node\"}.\n",
+	  NULL },
+	{ "policy", cmd_policy, "[NAME]", 0, 1, O_JSON,
+	  "the policy's entries, or one port's settings",
+	  "Without NAME, every entry of the policy files as understood; with it,\n"
+	  "the settings a port named NAME gets (@unnamed: a port without a\n"
+	  "name). With --json, JSON. Errors in the files are printed as\n"
+	  "FILE:LINE: why, and the exit status is 1.\n", NULL },
+	{ "udev-port", cmd_udev_port, "PORT", 1, 1, 0,
+	  "for udev: claim or attach a port per policy",
+	  "For udev, on a virtio-serial port's add and change events: claim\n"
+	  "its device or attach it, if its policy says so. Nothing to do is\n"
+	  "a success.\n" PORT_IS, NULL },
+	{ "udev-node", cmd_udev_node, "NODE", 1, 1, 0,
+	  "for udev: a node's links, owner, group, mode",
+	  "For udev's IMPORT{program}, on a data node's add and change events:\n"
+	  "VPORTX_LINK=, VPORTX_BYPATH=, VPORTX_COMPAT=, VPORTX_OWNER=,\n"
+	  "VPORTX_GROUP= and VPORTX_MODE= lines.\n" NODE_IS, NULL },
+};
+
+#define EXIT_STATUS_HELP \
+	"Exit status: 0 success (also with nothing to list or to do), 1 failure\n" \
+	"(the operation failed, or what it names is not there), 2 usage error.\n"
+
+static const char *cmd_name(const struct ctx *c)
+{
+	return c->cmd ? c->cmd->name : "";
+}
+
 static int print_usage(FILE *out, int code)
 {
-	fprintf(out,
-		"usage: vportxctl [--json] COMMAND [ARGS]\n"
-		"\n"
-		"  attach PORT [--hold open|always] [--tx-limit SIZE] [--tx-low SIZE]\n"
-		"                        attach a port (/dev/vportNpM, /dev/virtio-ports/NAME,\n"
-		"                        vportNpM or a port name) with its policy's settings\n"
-		"  detach NODE|--all     detach a node (/dev/vportxNpM, /dev/vportx/NAME,\n"
-		"                        vportxNpM, or its port) or every node\n"
-		"  claim DEVICE          hand a virtio-console device (virtioN) to vportx's\n"
-		"                        own driver, the direct backend\n"
-		"  release DEVICE        give it back to virtio_console\n"
-		"  list [--json]         the attached nodes\n"
-		"  status NODE [--json]  one node in full\n"
-		"  ports                 the virtio-serial ports and their nodes\n"
-		"  policy [NAME]         the policy files' entries, or one port's settings\n"
-		"  udev-port PORT        for udev: attach a port if its policy says so\n"
-		"  udev-node NODE        for udev: a node's links, owner, group and mode\n"
-		"  --version, --help\n"
-		"\n"
-		"exit: 0 done, 1 nothing to do (not attached, policy says no), 2 error\n"
-		"policy: " VPORTX_POLICY_LIBDIR "/policy.conf, /etc/vportx/policy.conf,\n"
-		"        /etc/vportx/policy.d/*.conf (see vportxctl(8))\n");
+	size_t i;
+	int n;
+
+	fputs("usage: vportxctl [-J|--json] COMMAND [options] [ARGS]\n"
+	      "       vportxctl -h|--help | -V|--version\n"
+	      "\nAttach virtio-serial ports to vportx, detach them, list and\n"
+	      "describe the data nodes.\n\nCommands:\n", out);
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		n = fprintf(out, " %s %s", commands[i].name, commands[i].args);
+		fprintf(out, "%*s%s\n", n < 22 ? 22 - n : 1, "",
+			commands[i].summary);
+	}
+	fputs("\nOptions:\n"
+	      " -J, --json           JSON output (list, status, ports, policy)\n"
+	      " -h, --help           this help; COMMAND --help: the command's\n"
+	      " -V, --version        the version\n\n" EXIT_STATUS_HELP
+	      "Policy: " VPORTX_POLICY_LIBDIR "/policy.conf, /etc/vportx/policy.conf,\n"
+	      "        /etc/vportx/policy.d/*.conf. See vportxctl(8).\n", out);
 	return code;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(struct ctx *c, int argc, char **argv);
-} commands[] = {
-	{ "attach", cmd_attach },	{ "detach", cmd_detach },
-	{ "claim", cmd_claim },		{ "release", cmd_release },
-	{ "list", cmd_list },		{ "status", cmd_status },
-	{ "ports", cmd_ports },		{ "policy", cmd_policy },
-	{ "udev-port", cmd_udev_port },	{ "udev-node", cmd_udev_node },
+/* COMMAND --help */
+static int command_usage(const struct command *cmd)
+{
+	printf("usage: vportxctl %s%s%s%s\n\n%s\nOptions:\n%s", cmd->name,
+	       cmd->opts & ~O_ALL ? " [options]" : "", *cmd->args ? " " : "",
+	       cmd->args, cmd->about, cmd->options ?: "");
+	if (cmd->opts & O_JSON)
+		puts(" -J, --json           JSON output");
+	printf(" -h, --help           this help\n\n" EXIT_STATUS_HELP);
+	return EXIT_SUCCESS;
+}
+
+static const struct option options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "json", no_argument, NULL, 'J' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "hold", required_argument, NULL, 'H' },
+	{ "tx-limit", required_argument, NULL, 'L' },
+	{ "tx-low", required_argument, NULL, 'W' },
+	{ "all", no_argument, NULL, 'a' },
+	{ }
 };
 
-/* Take --json wherever it is; the rest keeps its order. */
-static int strip_json(struct ctx *c, int argc, char **argv)
+/* The option getopt_long() just refused, as the user typed it. */
+static const char *bad_option(char **argv, char *buf, size_t len)
 {
-	int i, n = 0;
+	const char *arg = argv[optind - 1];
 
-	for (i = 0; i < argc; i++) {
-		if (i && !strcmp(argv[i], "--json"))
-			c->json = true;
-		else
-			argv[n++] = argv[i];
+	if (optopt && strncmp(arg, "--", 2))
+		snprintf(buf, len, "-%c", optopt);
+	else
+		snprintf(buf, len, "%.*s", (int)strcspn(arg, "="), arg);
+	return buf;
+}
+
+/* A size option for policy key @key, refused as the policy would. */
+static int size_option(struct ctx *c, const char *opt, const char *key,
+		       const char *arg, long long *out)
+{
+	char msg[256];
+
+	if (!vportx_policy_size(key, arg, out, msg, sizeof(msg)))
+		return 0;
+	return usage_error(c, opt, msg);
+}
+
+/* One option of the command: 0, or the exit code of a usage error. */
+static int command_option(struct ctx *c, int o, char **argv)
+{
+	static const struct {
+		int o;
+		unsigned int bit;
+		const char *name;
+	} owner[] = {
+		{ 'J', O_JSON, "--json" }, { 'H', O_HOLD, "--hold" },
+		{ 'L', O_TX_LIMIT, "--tx-limit" }, { 'W', O_TX_LOW, "--tx-low" },
+		{ 'a', O_ALL, "--all" },
+	};
+	char buf[64];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(owner); i++)
+		if (o == owner[i].o && !(c->cmd->opts & owner[i].bit))
+			return usage_error(c, owner[i].name, o == 'J' ?
+					   "only list, status, ports and policy print JSON" :
+					   "not an option of this command");
+	switch (o) {
+	case 'J':
+		c->json = true;
+		return 0;
+	case 'a':
+		c->all = true;
+		return 0;
+	case 'H':
+		if (strcmp(optarg, "open") && strcmp(optarg, "always"))
+			return usage_error(c, "--hold", "open or always");
+		c->opt.hold = !strcmp(optarg, "always");
+		return 0;
+	case 'L':
+		return size_option(c, "--tx-limit", "tx_limit", optarg,
+				   &c->opt.tx_limit);
+	case 'W':
+		return size_option(c, "--tx-low", "tx_low", optarg,
+				   &c->opt.tx_low);
+	case ':':
+		return usage_error(c, bad_option(argv, buf, sizeof(buf)),
+				   "needs an argument");
+	default:
+		return usage_error(c, bad_option(argv, buf, sizeof(buf)),
+				   "unknown option");
 	}
-	argv[n] = NULL;
-	return n;
+}
+
+/*
+ * The command's options and the number of its operands, from @argv
+ * (argv[0] is the command): 0, or -1 after --help, or the exit code of a
+ * usage error. The operands are then argv[optind...].
+ */
+static int command_line(struct ctx *c, int argc, char **argv)
+{
+	char why[64];
+	int o, ret, n;
+
+	optind = 0;	/* glibc: start again, with argv[0] the command */
+	while ((o = getopt_long(argc, argv, ":hJ", options, NULL)) != -1) {
+		if (o == 'h')
+			return -1;
+		/* --version is not a command's option */
+		ret = command_option(c, o == 'V' ? '?' : o, argv);
+		if (ret)
+			return ret;
+	}
+	if (c->json && !(c->cmd->opts & O_JSON))
+		return usage_error(c, "--json",
+				   "only list, status, ports and policy print JSON");
+	n = argc - optind;
+	if (n < c->cmd->min) {
+		snprintf(why, sizeof(why), "%s missing", c->cmd->args);
+		return usage_error(c, c->cmd->name, why);
+	}
+	if (n > c->cmd->max)
+		return usage_error(c, argv[optind + c->cmd->max],
+				   "one argument too many");
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct ctx c = { .root = getenv("VPORTX_POLICY_ROOT") ?: "" };
+	struct ctx c = {
+		.root = getenv("VPORTX_POLICY_ROOT") ?: "",
+		.opt = { .hold = -1, .tx_limit = -1, .tx_low = -1 },
+	};
+	char buf[64];
 	size_t i;
-	int ret;
+	int o, ret;
 
-	argc = strip_json(&c, argc, argv);
-	if (argc < 2)
-		return print_usage(stderr, EXIT_ERROR);
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
-		return print_usage(stdout, EXIT_SUCCESS);
-	if (!strcmp(argv[1], "--version"))
-		return puts("vportxctl " VERSION) < 0;
-	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		if (!strcmp(argv[1], commands[i].name))
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "+:hJV", options, NULL)) != -1) {
+		switch (o) {
+		case 'h':
+			return print_usage(stdout, EXIT_SUCCESS);
+		case 'V':
+			return puts("vportxctl " VPORTX_VERSION) < 0;
+		case 'J':
+			c.json = true;
 			break;
-	if (i == ARRAY_SIZE(commands)) {
-		fprintf(stderr, "vportxctl: %s: unknown command\n", argv[1]);
-		return print_usage(stderr, EXIT_ERROR);
+		default:
+			return usage_error(&c, bad_option(argv, buf, sizeof(buf)),
+					   o == ':' ? "needs an argument" :
+					   "not an option before COMMAND");
+		}
 	}
+	if (optind == argc)
+		return print_usage(stderr, EXIT_USAGE);
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(argv[optind], commands[i].name))
+			c.cmd = &commands[i];
+	if (!c.cmd)
+		return usage_error(&c, argv[optind], "unknown command");
+	argc -= optind;
+	argv += optind;
+	ret = command_line(&c, argc, argv);
+	if (ret)
+		return ret < 0 ? command_usage(c.cmd) : ret;
 	c.udev = udev_new();
 	if (!c.udev)
 		return fail("udev", errno ? errno : ENOMEM);
-	ret = commands[i].fn(&c, argc - 1, argv + 1);
+	ret = c.cmd->fn(&c, argc - optind, argv + optind);
 	udev_unref(c.udev);
 	return ret;
 }

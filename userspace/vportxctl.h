@@ -10,12 +10,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <libudev.h>
 
-/* Like losetup and nbd-client: 0 done, 1 nothing to do, 2 error. */
-#define EXIT_NOTHING 1
-#define EXIT_ERROR 2
+/*
+ * Like losetup: EXIT_SUCCESS (0) done, also when there was nothing to
+ * list or to do; EXIT_FAILURE (1) the operation failed, or what it names
+ * is not there (no such port, not attached, not claimed); EXIT_USAGE (2)
+ * the command line is wrong, before anything was done.
+ */
+#define EXIT_USAGE 2
 
 #define VPORTX_CONTROL "/dev/vportx-control"
 /* Where nodes get their names: /dev/vportx/NAME, /dev/vportx/by-path/. */

@@ -184,8 +184,10 @@ static const struct {
 	  "bad value for compat: \"1\" (yes or no)" },
 	{ "bad size suffix", "x tx_limit=1KB\n",
 	  "bad value for tx_limit: \"1KB\" " SIZE_HINT },
-	{ "lower-case suffix", "x tx_limit=64k\n",
-	  "bad value for tx_limit: \"64k\" " SIZE_HINT },
+	{ "suffix and a half", "x tx_limit=64kK\n",
+	  "bad value for tx_limit: \"64kK\" " SIZE_HINT },
+	{ "lower-case too big", "x tx_limit=1g\n",
+	  "out of range for tx_limit: \"1g\" " BIG_RANGE },
 	{ "signed size", "x tx_low=-1\n",
 	  "bad value for tx_low: \"-1\" " SIZE_HINT },
 	{ "suffix alone", "x rx_budget=K\n",
@@ -358,6 +360,7 @@ static const struct {
 	{ "tx_limit=256M tx_low=0G rx_budget=268435456", 256 << 20, 0,
 	  256 << 20 },
 	{ "tx_limit=0004096 tx_low=4095 rx_budget=1M", 4096, 4095, 1 << 20 },
+	{ "tx_limit=2m tx_low=64k rx_budget=4k", 2 << 20, 64 << 10, 4096 },
 	{ "tx_limit=262144K tx_low=255M rx_budget=0M", -1, -1, -1 },
 };
 
@@ -375,7 +378,8 @@ static void test_sizes(struct t *t)
 			abort();
 		parse(&r, text);
 		s = lookup(&r, "x");
-		check_ll(t, size_cases[i].line, r.ret, i == 3);
+		check_ll(t, size_cases[i].line, r.ret,
+			 i == ARRAY_SIZE(size_cases) - 1);
 		check_ll(t, "tx_limit", s.tx_limit, size_cases[i].tx_limit);
 		check_ll(t, "tx_low", s.tx_low, size_cases[i].tx_low);
 		check_ll(t, "rx_budget", s.rx_budget, size_cases[i].rx_budget);
@@ -383,6 +387,70 @@ static void test_sizes(struct t *t)
 		free(text);
 	}
 	end(t, "sizes: bytes, K, M, G, leading zeros, both ends of ranges");
+}
+
+/*
+ * vportx_policy_size(), the command line's parser: what a policy line
+ * takes, and the same reason as a line's, without "FILE:LINE: ".
+ */
+static const struct {
+	const char *key, *text;
+	int ret;
+	long long bytes;
+	const char *why;
+} cli_size_cases[] = {
+	{ "tx_limit", "64k", 0, 64 << 10, "" },
+	{ "tx_limit", "64K", 0, 64 << 10, "" },
+	{ "tx_low", "0", 0, 0, "" },
+	{ "rx_budget", "256M", 0, 256 << 20, "" },
+	{ "tx_limit", "64x", -EINVAL, -1,
+	  "bad value for tx_limit: \"64x\" " SIZE_HINT },
+	{ "tx_limit", " 64K", -EINVAL, -1,
+	  "bad value for tx_limit: \"\\x2064K\" " SIZE_HINT },
+	{ "tx_low", "-1", -EINVAL, -1,
+	  "bad value for tx_low: \"-1\" " SIZE_HINT },
+	{ "tx_low", "", -EINVAL, -1, "empty value for tx_low" },
+	{ "tx_limit", "4095", -ERANGE, -1,
+	  "out of range for tx_limit: \"4095\" " BIG_RANGE },
+	{ "tx_low", "256M", -ERANGE, -1,
+	  "out of range for tx_low: \"256M\" (0..268435455)" },
+	{ "hold", "1", -ENOENT, -1, "unknown size key \"hold\"" },
+};
+
+static void test_cli_sizes(struct t *t)
+{
+	char msg[256], *text, *want;
+	long long bytes;
+	struct parsed r;
+	size_t i;
+	int ret;
+
+	begin(t);
+	for (i = 0; i < ARRAY_SIZE(cli_size_cases); i++) {
+		bytes = -1;
+		msg[0] = '\0';
+		ret = vportx_policy_size(cli_size_cases[i].key,
+					 cli_size_cases[i].text, &bytes, msg,
+					 sizeof(msg));
+		check_ll(t, cli_size_cases[i].text, ret, cli_size_cases[i].ret);
+		check_ll(t, "bytes", bytes, cli_size_cases[i].bytes);
+		check_str(t, "why", msg, cli_size_cases[i].why);
+		/* The same value in a policy line: the same verdict. */
+		if (ret == -ENOENT || !*cli_size_cases[i].text ||
+		    strchr(cli_size_cases[i].text, ' '))
+			continue;
+		if (asprintf(&text, "x %s=%s\n", cli_size_cases[i].key,
+			     cli_size_cases[i].text) < 0 ||
+		    asprintf(&want, "%s%s%s", *msg ? "t.conf:1: " : "", msg,
+			     *msg ? "\n" : "") < 0)
+			abort();
+		parse(&r, text);
+		check_str(t, "policy line", r.errs, want);
+		done(&r);
+		free(text);
+		free(want);
+	}
+	end(t, "the command line's sizes: the policy's parser and messages");
 }
 
 static void test_names_and_modes(struct t *t)
@@ -791,6 +859,7 @@ int main(void)
 	test_every_key(&t);
 	test_other_words(&t);
 	test_sizes(&t);
+	test_cli_sizes(&t);
 	test_names_and_modes(&t);
 	test_override(&t);
 	test_unnamed(&t);
