@@ -41,11 +41,13 @@ userspace:
 selftests: $(BUILD)/ksrc/.extracted
 	$(MAKE) -C selftests
 
-# The kselftest harness and checkpatch come from Debian's linux-source; only
-# the few files used are unpacked, once.
+# The kselftest harness, checkpatch and the kernel's coccinelle scripts
+# come from Debian's linux-source; only the few files used are unpacked,
+# once.
 KSRC_FILES := tools/testing/selftests/kselftest_harness.h \
 	tools/testing/selftests/kselftest.h \
-	scripts/checkpatch.pl scripts/spelling.txt scripts/const_structs.checkpatch
+	scripts/checkpatch.pl scripts/spelling.txt scripts/const_structs.checkpatch \
+	scripts/coccinelle
 $(BUILD)/ksrc/.extracted: | $(BUILD)
 	@test -f $(LINUX_SRC) || { echo "make: $(LINUX_SRC) missing: run scripts/deps" >&2; exit 1; }
 	mkdir -p $(BUILD)/ksrc
@@ -104,7 +106,8 @@ bench-run: all
 
 # The module and its UAPI with --strict; user space without it (--strict
 # wants kernel-only helpers such as BIT() and u8). The rig's host peer has
-# no <linux/compiler_attributes.h>: it spells __printf out itself.
+# no <linux/compiler_attributes.h>: it spells __printf out itself. Then
+# the kernel's coccinelle scripts over the module (scripts/cocci).
 style: $(BUILD)/ksrc/.extracted
 	perl $(BUILD)/ksrc/scripts/checkpatch.pl --strict --no-tree --terse \
 		--ignore FILE_PATH_CHANGES \
@@ -116,6 +119,7 @@ style: $(BUILD)/ksrc/.extracted
 	perl $(BUILD)/ksrc/scripts/checkpatch.pl --no-tree --terse \
 		--ignore FILE_PATH_CHANGES,PREFER_DEFINED_ATTRIBUTE_MACRO \
 		-f $(wildcard selftests/rig/peer/*.[ch])
+	scripts/cocci
 
 # Installed files. Into the running system (no DESTDIR), scripts/post-install
 # then runs depmod and has udev attach the ports already there.
