@@ -47,7 +47,7 @@ static void node_unpublish(struct vportx_node *node)
 	list_add(&node->hidden, &hidden_nodes);
 }
 
-/* Show a node that node_hide() kept out of sight while it was made. */
+/* Show a node that node_hide_new() kept out of sight while it was made. */
 static void node_publish(struct vportx_node *node)
 {
 	lockdep_assert_held(&nodes_lock);
@@ -429,14 +429,14 @@ static struct vportx_node *node_alloc(u32 port_dev, u32 port_nr,
 	return node;
 }
 
+static void port_state_uevent(struct vportx_node *node);
+
 /*
  * Take a minor and the node's name for @node, hidden: the node is found by
  * open only once complete (node_publish()). EBUSY if its port has a node,
  * EEXIST if a node of that name is still there: an unplugged port's at
  * the same place, open, one on its way out, or one being made.
  */
-static void port_state_uevent(struct vportx_node *node);
-
 static int node_hide_new(struct vportx_node *node)
 {
 	int ret = -EBUSY;
@@ -529,6 +529,8 @@ err_close_port:
 	node_port_close(node);
 	mutex_unlock(&node->port_lock);
 err_unhide:
+	/* A port found gone by its open queued the node's removal. */
+	cancel_work_sync(&node->remove_work);
 	mutex_lock(&nodes_lock);
 	list_del(&node->hidden);
 	idr_remove(&nodes, node->minor);
