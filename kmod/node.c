@@ -697,7 +697,16 @@ int vportx_node_set_hold(struct vportx_node *node, u32 hold)
 	mutex_lock(&node->port_lock);
 	ret = node_set_hold(node, hold);
 	mutex_unlock(&node->port_lock);
-	node_unreserve(node);
+	/*
+	 * Not node_unreserve(): freeing a node whose port went meanwhile
+	 * would wait, in device_destroy(), for this very sysfs write. Its
+	 * removal work frees it instead.
+	 */
+	mutex_lock(&nodes_lock);
+	node->open_count--;
+	if (node->unplugged)
+		queue_work(vportx_wq, &node->remove_work);
+	mutex_unlock(&nodes_lock);
 	return ret;
 }
 
