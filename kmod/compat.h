@@ -1,13 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The few kernel interfaces that differ between the kernels vportx builds
- * against, in one place. Kbuild probes the headers rather than comparing
- * version numbers, so a backport is handled too.
+ * against (6.1 to 7.2, Documentation/support.rst), in one place. Kbuild
+ * probes the headers rather than comparing version numbers, so a
+ * backport is handled too. Each shim says which kernel changed what.
  */
 #ifndef _VPORTX_COMPAT_H
 #define _VPORTX_COMPAT_H
 
+#include <linux/version.h>
+
+/*
+ * Older kernels are refused before this (kmod/Kbuild, dkms.conf's
+ * BUILD_EXCLUSIVE_KERNEL); this is for a build that skips both.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
+#error "vportx needs Linux 6.1 or later (Documentation/support.rst)"
+#endif
+
 #include <linux/device.h>
+#include <linux/hrtimer.h>
 #include <linux/slab.h>
 #include <linux/virtio_config.h>
 
@@ -27,6 +39,35 @@
 #else
 #define VPORTX_CLASS_INTF_DEV struct device *dev
 #endif
+
+/*
+ * device_find_child()'s match function takes its data as const void *
+ * since 6.14 (device_match_t), void * before. kCFI checks an indirect
+ * call's type, so the function is declared with the one the kernel has
+ * rather than cast.
+ */
+#ifdef VPORTX_FIND_CHILD_CONST
+#define VPORTX_MATCH_DATA const void
+#else
+#define VPORTX_MATCH_DATA void
+#endif
+
+/*
+ * hrtimer_setup() sets the callback with the clock since 6.13, and 6.15
+ * removed hrtimer_init(), which left the callback to the caller.
+ */
+static inline void
+vportx_hrtimer_setup(struct hrtimer *timer,
+		     enum hrtimer_restart (*fn)(struct hrtimer *),
+		     clockid_t clock, enum hrtimer_mode mode)
+{
+#ifdef VPORTX_HAS_HRTIMER_SETUP
+	hrtimer_setup(timer, fn, clock, mode);
+#else
+	hrtimer_init(timer, clock, mode);
+	timer->function = fn;
+#endif
+}
 
 /*
  * virtio_find_vqs() takes one array of struct virtqueue_info since 6.11,

@@ -15,7 +15,6 @@
  * and tells it again which ports are open: no byte is lost or repeated.
  */
 
-#include "compat.h"
 #include "direct.h"
 
 #include <linux/debugfs.h>

@@ -6,7 +6,6 @@
  */
 
 #include "vportx.h"
-#include "compat.h"
 
 #include <linux/vportx.h>
 

@@ -28,7 +28,6 @@
  */
 
 #include "vportx.h"
-#include "compat.h"
 
 #include <linux/vportx.h>
 

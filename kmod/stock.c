@@ -33,9 +33,9 @@ struct device *vportx_stock_device(u32 index)
 	return dev;
 }
 
-static int match_devt(struct device *dev, void *devt)
+static int match_devt(struct device *dev, VPORTX_MATCH_DATA *devt)
 {
-	return dev->devt == *(dev_t *)devt;
+	return dev->devt == *(const dev_t *)devt;
 }
 
 /*

@@ -50,8 +50,8 @@ void vportx_tx_init(struct vportx_node *node)
 	vportx_txq_init(&node->txq, node->params.tx_limit,
 			node->params.tx_low);
 	INIT_DELAYED_WORK(&node->tx_work, tx_work);
-	hrtimer_init(&node->tx_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
-	node->tx_timer.function = tx_timer_fn;
+	vportx_hrtimer_setup(&node->tx_timer, tx_timer_fn, CLOCK_MONOTONIC,
+			     HRTIMER_MODE_REL);
 	mutex_init(&node->tx_push_lock);
 	spin_lock_init(&node->tx_run_lock);
 	node->tx_drain_ms = VPORTX_TX_DRAIN_MS_DEFAULT;

@@ -50,6 +50,8 @@
 #ifndef _VPORTX_H
 #define _VPORTX_H
 
+#include "compat.h"
+
 #include <linux/atomic.h>
 #include <linux/device.h>
 #include <linux/hrtimer.h>
