@@ -195,6 +195,12 @@ check-dkms: deps
 		--sourcetree $(BUILD)/dkms/src --dkmstree $(BUILD)/dkms/tree
 	test -f $(BUILD)/dkms/tree/vportx/$(VERSION)/$(KVER)/x86_64/module/vportx.ko*
 	@echo "check-dkms: vportx $(VERSION) built by DKMS for $(KVER)"
+	@dkms build -m vportx -v $(VERSION) -k 5.15.0-1-amd64 \
+		--kernelsourcedir $(KDIR) --sourcetree $(BUILD)/dkms/src \
+		--dkmstree $(BUILD)/dkms/tree >$(BUILD)/dkms/old.log 2>&1; \
+		rc=$$?; [ $$rc -eq 77 ] && grep -q BUILD_EXCLUSIVE $(BUILD)/dkms/old.log || \
+		{ cat $(BUILD)/dkms/old.log; echo "check-dkms: DKMS did not refuse 5.15 (exit $$rc)" >&2; exit 1; }
+	@echo "check-dkms: DKMS refuses 5.15 (BUILD_EXCLUSIVE_KERNEL)"
 
 clean:
 	test -z "$(KVER)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
