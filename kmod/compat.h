@@ -4,19 +4,11 @@
  * against (6.1 to 7.2, Documentation/support.rst), in one place. Kbuild
  * probes the headers rather than comparing version numbers, so a
  * backport is handled too. Each shim says which kernel changed what.
+ * Kernels before 6.1 never get here: kmod/Kbuild stops their build
+ * before anything compiles.
  */
 #ifndef _VPORTX_COMPAT_H
 #define _VPORTX_COMPAT_H
-
-#include <linux/version.h>
-
-/*
- * Older kernels are refused before this (kmod/Kbuild, dkms.conf's
- * BUILD_EXCLUSIVE_KERNEL); this is for a build that skips both.
- */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
-#error "vportx needs Linux 6.1 or later (Documentation/support.rst)"
-#endif
 
 #include <linux/device.h>
 #include <linux/hrtimer.h>
