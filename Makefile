@@ -74,11 +74,14 @@ check-run: all
 	scripts/check
 
 # The suite on every kernel of `scripts/kver --matrix` (6.1, 6.12 and
-# 6.12-rt), the module built for each with W=1 and sparse.
+# 6.12-rt) and on sid's 7.2, the module built for each with W=1 and
+# sparse, then on 6.1 under trixie's and sid's QEMU. ONLY=sid,
+# ONLY=qemu-trixie or ONLY=qemu-sid runs that one (Documentation/
+# support.rst).
 check-matrix:
 	scripts/deps matrix
 	$(MAKE) userspace selftests
-	scripts/check-kernels
+	scripts/check-kernels $(if $(ONLY),--only $(ONLY))
 
 # The suite on a debug kernel (KASAN, lockdep, kmemleak...), built once
 # from linux-source and cached (scripts/debug-kernel).
