@@ -25,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <linux/vportx.h>
@@ -36,7 +37,18 @@
 #error "VPORTX_VERSION comes from kmod/version.h: build with the Makefile"
 #endif
 #define VPORTX_RUN_DIR "/run/vportx"
-#define VPORTX_RELEASED_DIR VPORTX_RUN_DIR "/released"
+/*
+ * What vportxctl remembers until the next boot, a file per device or port:
+ * released/virtioN   released by hand: udev leaves it to virtio_console
+ * detached/vportNpM  detached by hand: udev leaves it to the stock node
+ * failed/vportNpM    udev's attach failed: systemd gets the stock node
+ * wants/NAME         the SYSTEMD_WANTS the distro's rules gave the port
+ *                    named NAME, for its node (udev-node)
+ */
+#define VPORTX_RELEASED_DIR "released"
+#define VPORTX_DETACHED_DIR "detached"
+#define VPORTX_FAILED_DIR "failed"
+#define VPORTX_WANTS_DIR "wants"
 
 /*
  * policy.h keeps its own copy of the UAPI's values, so that the parser
@@ -204,32 +216,6 @@ static int attach_port(struct udev_device *port,
 	return EXIT_SUCCESS;
 }
 
-/* attach PORT: the policy's settings for the port, options on top. */
-static int cmd_attach(struct ctx *c, int argc, char **argv)
-{
-	struct vportx_settings s;
-	struct udev_device *port;
-	int ret;
-
-	(void)argc;
-	port = vx_port_find(c->udev, argv[0]);
-	if (!port)
-		return errno == ENOENT ? fail_msg(argv[0], "no such port") :
-		       fail(argv[0], errno);
-	ret = policy_for(c, vx_port_name(port), &s);
-	if (!ret) {
-		if (c->opt.hold >= 0)
-			s.hold = c->opt.hold;
-		if (c->opt.tx_limit >= 0)
-			s.tx_limit = c->opt.tx_limit;
-		if (c->opt.tx_low >= 0)
-			s.tx_low = c->opt.tx_low;
-		ret = attach_port(port, &s, false);
-	}
-	udev_device_unref(port);
-	return ret;
-}
-
 /* Detach @node; one that went meanwhile is a success if @gone_ok. */
 static int detach_node(struct udev_device *node, bool gone_ok)
 {
@@ -252,6 +238,204 @@ static int detach_node(struct udev_device *node, bool gone_ok)
 	return ret ? fail(udev_device_get_sysname(node), -ret) : EXIT_SUCCESS;
 }
 
+/* DEVICE is virtioN or N: the N, or -1. */
+static long long device_index(const char *spec)
+{
+	const char *p = spec;
+	char *end;
+	long long n;
+
+	if (!strncmp(p, "virtio", 6))
+		p += 6;
+	if (*p < '0' || *p > '9')
+		return -1;
+	errno = 0;
+	n = strtoll(p, &end, 10);
+	if (errno || *end || n > UINT32_MAX)
+		return -1;
+	return n;
+}
+
+/* Tell udev to look at @dev again: a node's name, a port's readiness. */
+static void dev_changed(struct udev_device *dev)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/uevent",
+		 udev_device_get_syspath(dev));
+	f = fopen(path, "we");
+	if (f) {
+		fputs("change", f);
+		fclose(f);
+	}
+}
+
+/* The index N of the virtio device virtioN @port is on, or -1. */
+static long long port_device(struct udev_device *port)
+{
+	struct udev_device *vdev;
+
+	vdev = udev_device_get_parent_with_subsystem_devtype(port, "virtio",
+							     NULL);
+	return vdev ? device_index(udev_device_get_sysname(vdev)) : -1;
+}
+
+/* Mark @name in @dir under VPORTX_RUN_DIR, holding @text. */
+static void mark_set(const char *dir, const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), VPORTX_RUN_DIR "/%s", dir);
+	mkdir(VPORTX_RUN_DIR, 0755);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), VPORTX_RUN_DIR "/%s/%s", dir, name);
+	f = fopen(path, "we");
+	if (!f || fputs(text, f) < 0 || fclose(f))
+		fprintf(stderr, "vportxctl: %s: %s (udev may not know)\n", path,
+			strerror(errno));
+}
+
+static void mark_clear(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), VPORTX_RUN_DIR "/%s/%s", dir, name);
+	unlink(path);
+}
+
+/* Whether @name is marked in @dir; its text in @buf if not NULL. */
+static bool mark_read(const char *dir, const char *name, char *buf,
+		      size_t len)
+{
+	char path[PATH_MAX];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), VPORTX_RUN_DIR "/%s/%s", dir, name);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (buf) {
+		n = fread(buf, 1, len - 1, f);
+		buf[n] = '\0';
+	}
+	fclose(f);
+	return true;
+}
+
+/*
+ * A device released by hand stays with virtio_console until it is claimed
+ * by hand again, whatever the policy says: udev-port reads this mark.
+ */
+static void released_mark(long long index, bool set)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "virtio%lld", index);
+	if (set)
+		mark_set(VPORTX_RELEASED_DIR, name, "");
+	else
+		mark_clear(VPORTX_RELEASED_DIR, name);
+}
+
+static bool released_marked(long long index)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "virtio%lld", index);
+	return mark_read(VPORTX_RELEASED_DIR, name, NULL, 0);
+}
+
+/*
+ * Attach @port by hand: the services on its stock node are stopped first
+ * and started again on the new node (services.c). Udev is told the port
+ * is served by vportx now, and no longer detached or failed.
+ */
+static int attach_moving(struct udev_device *port,
+			 const struct vportx_settings *s)
+{
+	const char *sysname = udev_device_get_sysname(port);
+	struct vx_units u = { 0 };
+	int ret;
+
+	vx_holders(udev_device_get_devnum(port), &u);
+	if (vx_units_stop(&u)) {
+		vx_units_free(&u);
+		return fail_msg(sysname, "the services on its stock node did not stop");
+	}
+	ret = attach_port(port, s, false);
+	if (!ret) {
+		mark_clear(VPORTX_DETACHED_DIR, sysname);
+		mark_clear(VPORTX_FAILED_DIR, sysname);
+		dev_changed(port);
+	}
+	/* Also after a failure: back on the stock node. */
+	vx_units_start(&u);
+	vx_units_free(&u);
+	return ret;
+}
+
+/* attach PORT: the policy's settings for the port, options on top. */
+static int cmd_attach(struct ctx *c, int argc, char **argv)
+{
+	struct vportx_settings s;
+	struct udev_device *port;
+	int ret;
+
+	(void)argc;
+	port = vx_port_find(c->udev, argv[0]);
+	if (!port)
+		return errno == ENOENT ? fail_msg(argv[0], "no such port") :
+		       fail(argv[0], errno);
+	ret = policy_for(c, vx_port_name(port), &s);
+	if (!ret) {
+		if (c->opt.hold >= 0)
+			s.hold = c->opt.hold;
+		if (c->opt.tx_limit >= 0)
+			s.tx_limit = c->opt.tx_limit;
+		if (c->opt.tx_low >= 0)
+			s.tx_low = c->opt.tx_low;
+		ret = attach_moving(port, &s);
+	}
+	udev_device_unref(port);
+	return ret;
+}
+
+/*
+ * Detach stacked @node by hand: the services on it are stopped first and
+ * started again on the stock node, which udev is told serves the port
+ * again, until it is attached by hand (the detached mark).
+ */
+static int detach_by_hand(struct ctx *c, struct udev_device *node,
+			  bool gone_ok)
+{
+	struct udev_device *port = NULL;
+	struct vx_units u = { 0 };
+	int ret;
+
+	if (strcmp(vx_attr(node, "backend"), "direct")) {
+		port = vx_port_of_node(c->udev, node);
+		vx_holders(udev_device_get_devnum(node), &u);
+	}
+	if (vx_units_stop(&u)) {
+		ret = fail_msg(udev_device_get_sysname(node),
+			       "the services on it did not stop");
+		goto out_free;
+	}
+	ret = detach_node(node, gone_ok);
+	if (!ret && port) {
+		mark_set(VPORTX_DETACHED_DIR, udev_device_get_sysname(port), "");
+		dev_changed(port);
+	}
+	vx_units_start(&u);
+out_free:
+	vx_units_free(&u);
+	udev_device_unref(port);
+	return ret;
+}
+
 /*
  * Every stacked node: a success when none is left (none was there, like
  * losetup -D), a failure when one stays (it is open, say).
@@ -268,7 +452,7 @@ static int detach_all(struct ctx *c)
 		/* A claimed device's nodes go with it: `release` does that. */
 		if (!strcmp(vx_attr(nodes[i], "backend"), "direct"))
 			continue;
-		if (detach_node(nodes[i], true))
+		if (detach_by_hand(c, nodes[i], true))
 			ret = EXIT_FAILURE;
 	}
 	vx_devices_free(nodes);
@@ -310,68 +494,43 @@ static int cmd_detach(struct ctx *c, int argc, char **argv)
 	node = attached_node(c, argv[0], &ret);
 	if (!node)
 		return ret;
-	ret = detach_node(node, false);
+	ret = detach_by_hand(c, node, false);
 	udev_device_unref(node);
 	return ret;
 }
 
-/* DEVICE is virtioN or N: the N, or -1. */
-static long long device_index(const char *spec)
+/*
+ * The services holding a node of device @index: for a claim its stock
+ * ports and their stacked nodes, for a release its direct nodes.
+ */
+static void device_holders(struct ctx *c, long long index, bool claim,
+			   struct vx_units *u)
 {
-	const char *p = spec;
-	char *end;
-	long long n;
+	struct udev_device **devs, *node;
+	size_t i;
 
-	if (!strncmp(p, "virtio", 6))
-		p += 6;
-	if (*p < '0' || *p > '9')
-		return -1;
-	errno = 0;
-	n = strtoll(p, &end, 10);
-	if (errno || *end || n > UINT32_MAX)
-		return -1;
-	return n;
+	devs = vx_devices(c->udev, claim ? "virtio-ports" : "vportx");
+	for (i = 0; devs && devs[i]; i++) {
+		if (port_device(devs[i]) != index)
+			continue;
+		vx_holders(udev_device_get_devnum(devs[i]), u);
+		node = claim ? vx_node_of_port(c->udev, devs[i]) : NULL;
+		if (node)
+			vx_holders(udev_device_get_devnum(node), u);
+		udev_device_unref(node);
+	}
+	vx_devices_free(devs);
 }
 
 /*
- * A device released by hand stays with virtio_console until it is claimed
- * by hand again, whatever the policy says: udev-port reads this mark.
+ * claim DEVICE / release DEVICE: hand a virtio-console device over, the
+ * services on its nodes stopped first and started on the new ones.
  */
-static void released_mark(long long index, bool set)
-{
-	char path[64];
-	int fd;
-
-	snprintf(path, sizeof(path), VPORTX_RELEASED_DIR "/virtio%lld",
-		 index);
-	if (!set) {
-		unlink(path);
-		return;
-	}
-	mkdir(VPORTX_RUN_DIR, 0755);
-	mkdir(VPORTX_RELEASED_DIR, 0755);
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		fprintf(stderr, "vportxctl: %s: %s (udev may claim it again)\n",
-			path, strerror(errno));
-	else
-		close(fd);
-}
-
-static bool released_marked(long long index)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), VPORTX_RELEASED_DIR "/virtio%lld",
-		 index);
-	return !access(path, F_OK);
-}
-
-/* claim DEVICE / release DEVICE: hand a virtio-console device over. */
 static int claim_device(struct ctx *c, const char *dev, bool claim)
 {
 	struct vportx_release rel = { 0 };
 	struct vportx_claim cl = { 0 };
+	struct vx_units u = { 0 };
 	long long index;
 	int ret;
 
@@ -380,14 +539,21 @@ static int claim_device(struct ctx *c, const char *dev, bool claim)
 		return usage_error(c, dev, "not a virtio device (virtioN or N)");
 	cl.index = index;
 	rel.index = index;
+	device_holders(c, index, claim, &u);
+	if (vx_units_stop(&u)) {
+		vx_units_free(&u);
+		return fail_msg(dev, "the services on its nodes did not stop");
+	}
 	ret = claim ? control_ioctl(VPORTX_IOC_CLAIM, &cl) :
 		      control_ioctl(VPORTX_IOC_RELEASE, &rel);
+	if (!ret)
+		released_mark(index, !claim);
+	vx_units_start(&u);
+	vx_units_free(&u);
 	if (ret == -ENXIO && !claim)
 		return fail_msg(dev, "not claimed");
 	if (ret == -EBUSY && !claim)
 		return fail_msg(dev, "a closed node has bytes nobody read");
-	if (!ret)
-		released_mark(index, !claim);
 	return ret ? fail(dev, -ret) : EXIT_SUCCESS;
 }
 
@@ -856,31 +1022,6 @@ static int cmd_policy(struct ctx *c, int argc, char **argv)
 	return errors ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-/* Tell udev to look at @node again: its name may have changed. */
-static void node_changed(struct udev_device *node)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/uevent",
-		 udev_device_get_syspath(node));
-	f = fopen(path, "we");
-	if (f) {
-		fputs("change", f);
-		fclose(f);
-	}
-}
-
-/* The index N of the virtio device virtioN @port is on, or -1. */
-static long long port_device(struct udev_device *port)
-{
-	struct udev_device *vdev;
-
-	vdev = udev_device_get_parent_with_subsystem_devtype(port, "virtio",
-							     NULL);
-	return vdev ? device_index(udev_device_get_sysname(vdev)) : -1;
-}
-
 /*
  * Whether the policy hands device @index to the direct backend: a port of
  * it has backend=direct (and not attach=no). @s gets the first such
@@ -955,6 +1096,40 @@ static bool device_is_ours(long long index)
 }
 
 /*
+ * Leave @verb @what to a transient systemd unit, as udev should for work
+ * that waits on services: vportxctl @verb @what, by hand, moves them.
+ */
+static int hand_to_systemd(const char *verb, const char *what)
+{
+	char self[PATH_MAX], unit[96];
+	char *argv[] = { "systemd-run", "--no-block", "--quiet", "--collect",
+			 "--unit", unit, "--", self, (char *)verb,
+			 (char *)what, NULL };
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		return fail("/proc/self/exe", errno);
+	self[n] = '\0';
+	snprintf(unit, sizeof(unit), "vportx-%s-%s", verb, what);
+	if (vx_run(argv))
+		return fail_msg(unit, "systemd-run failed");
+	return EXIT_SUCCESS;
+}
+
+/* Whether a service has the stock node of @port open. */
+static bool port_held(struct udev_device *port)
+{
+	struct vx_units u = { 0 };
+	bool held;
+
+	vx_holders(udev_device_get_devnum(port), &u);
+	held = u.n;
+	vx_units_free(&u);
+	return held;
+}
+
+/*
  * Claim device @index for udev-port: its ports' stacked nodes are
  * detached first. The claim's settings are the defaults: each port's own
  * are set as its node appears (udev-node). A sibling port's udev-port may
@@ -982,6 +1157,27 @@ static int claim_by_policy(struct ctx *c, struct udev_device **ports,
 	return ret ? fail(what, -ret) : EXIT_SUCCESS;
 }
 
+/* Whether a service has a node of device @index open. */
+static bool device_held(struct ctx *c, long long index)
+{
+	struct vx_units u = { 0 };
+	bool held;
+
+	device_holders(c, index, true, &u);
+	held = u.n;
+	vx_units_free(&u);
+	return held;
+}
+
+/* The claim, left to systemd: services on the device's nodes must move. */
+static int claim_later(long long index)
+{
+	char dev[32];
+
+	snprintf(dev, sizeof(dev), "virtio%lld", index);
+	return hand_to_systemd("claim", dev);
+}
+
 /* udev_claim(): the device stays with virtio_console, as it should. */
 #define NOT_CLAIMED (-1)
 
@@ -1001,9 +1197,61 @@ static int udev_claim(struct ctx *c, struct udev_device *port)
 		return fail("udev-port", errno);
 	if (index >= 0 && !released_marked(index) &&
 	    device_direct(c, ports, index, &s))
-		ret = claim_by_policy(c, ports, index);
+		ret = device_held(c, index) ? claim_later(index) :
+		      claim_by_policy(c, ports, index);
 	vx_devices_free(ports);
 	return ret;
+}
+
+/*
+ * Attach @port for udev, per policy @s. An attach that fails leaves a
+ * mark, and udev is told: the port is the stock node's again for systemd
+ * (udev-ready), so the services it wants start there, not never.
+ */
+static int udev_attach(struct udev_device *port,
+		       const struct vportx_settings *s)
+{
+	const char *sysname = udev_device_get_sysname(port);
+	int ret;
+
+	if (port_held(port))
+		return hand_to_systemd("attach", sysname);
+	ret = attach_port(port, s, true);
+	if (ret) {
+		mark_set(VPORTX_FAILED_DIR, sysname, "");
+		dev_changed(port);
+	}
+	return ret;
+}
+
+/* Whether udev runs us for an add event: a port new, or re-added. */
+static bool udev_add(void)
+{
+	const char *action = getenv("ACTION");
+
+	return action && !strcmp(action, "add");
+}
+
+/*
+ * Whether udev leaves the port @sysname to the stock node on a change
+ * event: it was detached by hand, or udev's attach failed. An add event
+ * (the port re-added, or `udevadm trigger --action=add`) starts afresh.
+ */
+static bool left_alone(const char *sysname)
+{
+	return mark_read(VPORTX_DETACHED_DIR, sysname, NULL, 0) ||
+	       mark_read(VPORTX_FAILED_DIR, sysname, NULL, 0);
+}
+
+/* The port's SYSTEMD_WANTS from the rules before ours, for its node. */
+static void save_wants(struct udev_device *port)
+{
+	const char *wants = getenv("SYSTEMD_WANTS");
+	char name[256];
+
+	if (wants && *wants &&
+	    vx_link_name(vx_port_name(port), name, sizeof(name)))
+		mark_set(VPORTX_WANTS_DIR, name, wants);
 }
 
 /*
@@ -1011,13 +1259,15 @@ static int udev_claim(struct ctx *c, struct udev_device *port)
  * device says backend=direct, claim the device. Attached already: have
  * udev rename the node (the port's name comes with a change event after
  * the add). Otherwise attach if the policy says so, also when the claim
- * failed (the error is printed, the exit code is the claim's). Nothing to
- * do is a success: a port the policy leaves alone, or one gone meanwhile
- * (a sibling's claim took it); udev logs every other exit code.
+ * failed (the error is printed, the exit code is the claim's), unless it
+ * was detached by hand or failed before. Nothing to do is a success: a
+ * port the policy leaves alone, or one gone meanwhile (a sibling's claim
+ * took it); udev logs every other exit code.
  */
 static int cmd_udev_port(struct ctx *c, int argc, char **argv)
 {
 	struct udev_device *port, *node;
+	const char *sysname;
 	struct vportx_settings s;
 	int ret, claimed;
 
@@ -1026,21 +1276,83 @@ static int cmd_udev_port(struct ctx *c, int argc, char **argv)
 	if (!port)
 		return errno == ENOENT || errno == ENODEV ?
 		       EXIT_SUCCESS : fail(argv[0], errno);
-	claimed = udev_claim(c, port);
-	if (claimed == EXIT_SUCCESS) {
-		udev_device_unref(port);
-		return claimed;
+	save_wants(port);
+	sysname = udev_device_get_sysname(port);
+	ret = EXIT_SUCCESS;
+	if (udev_add()) {
+		mark_clear(VPORTX_DETACHED_DIR, sysname);
+		mark_clear(VPORTX_FAILED_DIR, sysname);
 	}
+	if (left_alone(sysname))
+		goto out_unref;
+	claimed = udev_claim(c, port);
+	if (claimed == EXIT_SUCCESS)
+		goto out_unref;
 	node = vx_node_of_port(c->udev, port);
 	if (node)
-		node_changed(node);
+		dev_changed(node);
 	ret = node ? EXIT_SUCCESS : policy_for(c, vx_port_name(port), &s);
 	if (!node && !ret)
-		ret = s.attach == 1 ? attach_port(port, &s, true) :
-		      EXIT_SUCCESS;
+		ret = s.attach == 1 ? udev_attach(port, &s) : EXIT_SUCCESS;
+	udev_device_unref(node);
+	if (claimed == EXIT_FAILURE)
+		ret = claimed;
+out_unref:
+	udev_device_unref(port);
+	return ret;
+}
+
+/* Whether this kernel has vportx: loaded, or in its modules.dep. */
+static bool vportx_present(void)
+{
+	char path[PATH_MAX], line[1024];
+	struct utsname u;
+	bool found = false;
+	FILE *f;
+
+	if (!access("/sys/module/vportx", F_OK))
+		return true;
+	if (uname(&u))
+		return false;
+	snprintf(path, sizeof(path), "/lib/modules/%s/modules.dep", u.release);
+	f = fopen(path, "re");
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, "/vportx.ko") && strchr(line, ':') >
+			strstr(line, "/vportx.ko");
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * udev-ready PORT, for IMPORT{program} on virtio-ports add and change
+ * events, before udev-port runs: VPORTX_SERVED=1 when vportx serves the
+ * port, or is about to (the policy attaches or claims it, this kernel has
+ * vportx, and it was neither detached by hand nor failed). The rules then
+ * keep the stock node from systemd (SYSTEMD_READY=0): a service the port
+ * wants must start on vportx's node, not on the stock one first.
+ */
+static int cmd_udev_ready(struct ctx *c, int argc, char **argv)
+{
+	struct udev_device *port, *node;
+	struct vportx_settings s;
+	const char *sysname;
+	bool served;
+
+	(void)argc;
+	port = vx_port_find(c->udev, argv[0]);
+	if (!port)
+		return EXIT_SUCCESS;
+	sysname = udev_device_get_sysname(port);
+	node = vx_node_of_port(c->udev, port);
+	served = node ||
+		 ((udev_add() || !left_alone(sysname)) && vportx_present() &&
+		  !policy_for(c, vx_port_name(port), &s) && s.attach == 1);
+	if (served)
+		puts("VPORTX_SERVED=1");
 	udev_device_unref(node);
 	udev_device_unref(port);
-	return claimed == EXIT_FAILURE ? claimed : ret;
+	return EXIT_SUCCESS;
 }
 
 /* The owner, group and mode lines, all or none: never half-applied. */
@@ -1072,6 +1384,20 @@ static void print_compat(const char *name)
 
 	if (vx_link_name(name, buf, sizeof(buf)) && !strcmp(buf, name))
 		printf("VPORTX_COMPAT=virtio-ports/%s\n", name);
+}
+
+/*
+ * VPORTX_SYSTEMD_WANTS: what the port named @name wanted of systemd
+ * (save_wants): the node serves the port now, so it wants the same.
+ */
+static void print_wants(const char *name)
+{
+	char file[256], wants[1024];
+
+	if (vx_link_name(name, file, sizeof(file)) &&
+	    mark_read(VPORTX_WANTS_DIR, file, wants, sizeof(wants)) &&
+	    !strpbrk(wants, "\n\"'"))
+		printf("VPORTX_SYSTEMD_WANTS=%s\n", wants);
 }
 
 /* Write @val to @attr of @node unless it reads so already. */
@@ -1157,6 +1483,8 @@ static int cmd_udev_node(struct ctx *c, int argc, char **argv)
 		apply_direct(node, &s);
 	if (!ret && s.compat && port)
 		print_compat(vx_port_name(port));
+	if (port)
+		print_wants(vx_port_name(port));
 	if (!ret)
 		ret = print_perms(&s);
 	udev_device_unref(port);
@@ -1255,11 +1583,16 @@ static const struct command commands[] = {
 	  "For udev, on a virtio-serial port's add and change events: claim\n"
 	  "its device or attach it, if its policy says so. Nothing to do is\n"
 	  "a success.\n" PORT_IS, NULL },
+	{ "udev-ready", cmd_udev_ready, "PORT", 1, 1, 0,
+	  "for udev: is a port vportx's",
+	  "For udev's IMPORT{program}, on a virtio-serial port's add and change\n"
+	  "events: VPORTX_SERVED=1 when vportx serves the port or is about to,\n"
+	  "so that the rules hide its stock node from systemd.\n" PORT_IS, NULL },
 	{ "udev-node", cmd_udev_node, "NODE", 1, 1, 0,
 	  "for udev: a node's links, owner, group, mode",
 	  "For udev's IMPORT{program}, on a data node's add and change events:\n"
-	  "VPORTX_LINK=, VPORTX_BYPATH=, VPORTX_COMPAT=, VPORTX_OWNER=,\n"
-	  "VPORTX_GROUP= and VPORTX_MODE= lines.\n" NODE_IS, NULL },
+	  "VPORTX_LINK=, VPORTX_BYPATH=, VPORTX_COMPAT=, VPORTX_SYSTEMD_WANTS=,\n"
+	  "VPORTX_OWNER=, VPORTX_GROUP= and VPORTX_MODE= lines.\n" NODE_IS, NULL },
 };
 
 #define EXIT_STATUS_HELP \

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
 
 #include <libudev.h>
 
@@ -72,6 +73,28 @@ bool vx_link_name(const char *name, char *buf, size_t len);
  * virtio device itself when there is no PCI parent). False if unknown.
  */
 bool vx_bypath_name(struct udev_device *port, char *buf, size_t len);
+
+/* services.c */
+
+#define VX_UNITS_MAX 16
+
+/* Systemd services, by unit name. */
+struct vx_units {
+	char *name[VX_UNITS_MAX];
+	size_t n;
+};
+
+/* Whether systemd runs this system, and we may ask it to do things. */
+bool vx_systemd(void);
+/* Add to @u the services with a process that has char device @rdev open. */
+void vx_holders(dev_t rdev, struct vx_units *u);
+/* systemctl stop them: its exit status. */
+int vx_units_stop(struct vx_units *u);
+/* Once udev is done with the new node (settle), systemctl start them. */
+void vx_units_start(struct vx_units *u);
+void vx_units_free(struct vx_units *u);
+/* Run @argv, a program in PATH, and wait: its exit status, or -1. */
+int vx_run(char *const argv[]);
 
 /* json.c */
 

@@ -365,3 +365,16 @@ int rig_parse_sunk(const char *reply, unsigned long long *n, uint64_t *hash,
 		return -EPROTO;
 	return 0;
 }
+
+int rig_sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}

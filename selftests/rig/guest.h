@@ -87,4 +87,7 @@ int rig_recv(int fd, uint64_t seed, size_t total, size_t chunk,
 int rig_parse_sunk(const char *reply, unsigned long long *n, uint64_t *hash,
 		   long long *bad);
 
+/* Run a shell command: its exit status, or -1. */
+int rig_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif /* _VPORTX_RIG_GUEST_H */

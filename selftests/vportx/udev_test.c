@@ -37,27 +37,13 @@
 #include "guest.h"
 #include "pattern.h"
 #include "xfer.h"
+#include "agent.h"
 
 #define VPORTXCTL "/usr/local/sbin/vportxctl"
 #define POLICY_D "/etc/vportx/policy.d"
 #define MARK "/run/vportx-udev-test-installed"
 #define WAIT_MS 10000
 #define NOBODY 65534
-
-/* Run a shell command: its exit status, or -1. */
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static int write_file(const char *path, const char *text)
 {
@@ -75,7 +61,7 @@ static int write_file(const char *path, const char *text)
  */
 static void settle(void)
 {
-	sh("udevadm settle --timeout=120");
+	rig_sh("udevadm settle --timeout=120");
 }
 
 /* `make install` of the repository, once per boot. */
@@ -88,12 +74,12 @@ static void installed(struct __test_metadata *_metadata)
 		return;
 	ASSERT_NE(NULL, repo);
 	/* The module's pr_debug lines keep the rig's lifecycle count going. */
-	ASSERT_EQ(0, sh("mkdir -p /etc/modprobe.d " POLICY_D " && echo "
+	ASSERT_EQ(0, rig_sh("mkdir -p /etc/modprobe.d " POLICY_D " && echo "
 			"'options vportx dyndbg=+p' >/etc/modprobe.d/vportx.conf"));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ASSERT_EQ(0, sh("make -C %s install >/run/vportx-install.log 2>&1",
+	ASSERT_EQ(0, rig_sh("make -C %s install >/run/vportx-install.log 2>&1",
 			repo))
-		sh("tail -20 /run/vportx-install.log >&2");
+		rig_sh("tail -20 /run/vportx-install.log >&2");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	TH_LOG("make install took %ld s", (long)(t1.tv_sec - t0.tv_sec));
 	/*
@@ -115,7 +101,7 @@ static int retrigger_node(const char *name)
 	if (rig_port_path(name, path, sizeof(path)) < 0 ||
 	    sscanf(path, "/dev/vport%up%u", &n, &m) != 2)
 		return -1;
-	return sh("udevadm trigger --action=change --settle "
+	return rig_sh("udevadm trigger --action=change --settle "
 		  "/sys/class/vportx/vportx%up%u", n, m);
 }
 
@@ -327,9 +313,9 @@ TEST_F_TIMEOUT(udev, compat_link_follows_node, 600)
 	ASSERT_EQ(0, expected_node("test.unix", node, sizeof(node)));
 	ASSERT_LE(0, rig_port_path("test.unix", stock, sizeof(stock)));
 	EXPECT_LE(0, wait_resolves(link, node));
-	ASSERT_EQ(0, sh(VPORTXCTL " detach test.unix"));
+	ASSERT_EQ(0, rig_sh(VPORTXCTL " detach test.unix"));
 	EXPECT_LE(0, wait_resolves(link, stock));
-	ASSERT_EQ(0, sh(VPORTXCTL " attach test.unix >/dev/null"));
+	ASSERT_EQ(0, rig_sh(VPORTXCTL " attach test.unix >/dev/null"));
 	settle();
 	EXPECT_LE(0, wait_resolves(link, node));
 	ASSERT_EQ(0, write_file(POLICY_D "/50-compat.conf",
@@ -359,7 +345,7 @@ TEST_F_TIMEOUT(udev, hotplug_named_late, 600)
 	expect_link(_metadata, "late.1", "late.1");
 	expect_perms(_metadata, "/dev/vportx/late.1", 0, dialout->gr_gid,
 		     0640);
-	EXPECT_EQ(0, sh("grep -qx always /sys/class/vportx/$(basename "
+	EXPECT_EQ(0, rig_sh("grep -qx always /sys/class/vportx/$(basename "
 			"$(readlink /dev/vportx/late.1))/hold"));
 	ASSERT_EQ(0, rig_ctl_ok("unplug late.1"));
 	EXPECT_LE(0, wait_path("/dev/vportx/late.1", 0));
@@ -403,11 +389,11 @@ TEST_F_TIMEOUT(udev, host_sent_before_udev_attach, 600)
 
 	settle();
 	ASSERT_EQ(0, rig_port_path("test.spare", path, sizeof(path)));
-	ASSERT_EQ(0, sh(VPORTXCTL " detach test.spare"));
+	ASSERT_EQ(0, rig_sh(VPORTXCTL " detach test.spare"));
 	ASSERT_EQ(0, rig_ctl_ok("reset test.spare"));
 	ASSERT_EQ(0, rig_ctl_ok("source test.spare %d 9100", ASYNC_BYTES));
 	usleep(200000);
-	ASSERT_EQ(0, sh("udevadm trigger --action=add --settle "
+	ASSERT_EQ(0, rig_sh("udevadm trigger --action=add --settle "
 			"/sys/class/virtio-ports/%s", path + strlen("/dev/")));
 	expect_link(_metadata, "test.spare", "test.spare");
 	link_reads_all(_metadata, "test.spare", "test.spare", ASYNC_BYTES,
@@ -464,22 +450,22 @@ static const char check_json[] =
 TEST_F_TIMEOUT(udev, list_json_matches_sysfs, 600)
 {
 	settle();
-	ASSERT_EQ(0, sh(VPORTXCTL " list --json >/run/vportx-list.json"));
+	ASSERT_EQ(0, rig_sh(VPORTXCTL " list --json >/run/vportx-list.json"));
 	ASSERT_EQ(0, write_file("/run/vportx-check.py", check_json));
-	EXPECT_EQ(0, sh("python3 /run/vportx-check.py >&2"));
-	EXPECT_EQ(0, sh(VPORTXCTL " status --json test.unix | python3 -c "
+	EXPECT_EQ(0, rig_sh("python3 /run/vportx-check.py >&2"));
+	EXPECT_EQ(0, rig_sh(VPORTXCTL " status --json test.unix | python3 -c "
 			"'import json,sys; e = json.load(sys.stdin); "
 			"assert e[\"name\"] == \"test.unix\"' >&2"));
 	/* Every port, and the node of an attached one. */
-	EXPECT_EQ(0, sh(VPORTXCTL " ports --json | python3 -c "
+	EXPECT_EQ(0, rig_sh(VPORTXCTL " ports --json | python3 -c "
 			"'import json,sys,os; p = json.load(sys.stdin); "
 			"e = [x for x in p if x[\"name\"] == \"test.unix\"]; "
 			"assert len(e) == 1, p; "
 			"assert e[0][\"node\"] == "
 			"os.path.realpath(\"/dev/vportx/test.unix\"), e' >&2"));
 	/* The text forms show the attributes status --json does. */
-	EXPECT_EQ(0, sh(VPORTXCTL " status test.unix | grep -q '^rx_queued: '"));
-	EXPECT_EQ(0, sh(VPORTXCTL " list | head -1 | grep -q "
+	EXPECT_EQ(0, rig_sh(VPORTXCTL " status test.unix | grep -q '^rx_queued: '"));
+	EXPECT_EQ(0, rig_sh(VPORTXCTL " list | head -1 | grep -q "
 			"'^NODE .* RX_QUEUED .* TX_COALESCE_US .*NAME$'"));
 }
 
@@ -488,7 +474,6 @@ TEST_F_TIMEOUT(udev, list_json_matches_sysfs, 600)
 #define QGA "org.qemu.guest_agent.0"
 #define QGA_LINK "/dev/vportx/" QGA
 #define QGA_FILE "/run/vportx-qga-file"
-#define ANSWER_MAX 65536
 
 /* sysfs attribute @attr of the node /dev/vportx/@link points to. */
 static int link_attr(const char *link, const char *attr, char *buf,
@@ -517,9 +502,9 @@ TEST_F_TIMEOUT(udev, claimed_device_named, 600)
 	settle();
 	ASSERT_LE(0, rig_port_path("direct.a", stock, sizeof(stock)));
 	ASSERT_EQ(2, sscanf(stock, "/dev/vport%up%u", &n, &m));
-	ASSERT_EQ(0, sh(VPORTXCTL " detach direct.a && "
+	ASSERT_EQ(0, rig_sh(VPORTXCTL " detach direct.a && "
 			VPORTXCTL " detach direct.b"));
-	ASSERT_EQ(0, sh(VPORTXCTL " claim virtio%u", n));
+	ASSERT_EQ(0, rig_sh(VPORTXCTL " claim virtio%u", n));
 	snprintf(want, sizeof(want), "/dev/vportx%up%u", n, m);
 	ASSERT_EQ(0, wait_path(want, 1) < 0);
 	settle();
@@ -530,9 +515,9 @@ TEST_F_TIMEOUT(udev, claimed_device_named, 600)
 	EXPECT_STREQ("direct", backend);
 	EXPECT_EQ(0, access("/dev/vportx/direct.b", F_OK));
 	EXPECT_LE(0, wait_resolves("/dev/virtio-ports/direct.a", want));
-	EXPECT_EQ(1, sh(VPORTXCTL " detach direct.a 2>/dev/null"));
+	EXPECT_EQ(1, rig_sh(VPORTXCTL " detach direct.a 2>/dev/null"));
 	EXPECT_EQ(0, access(want, F_OK));
-	EXPECT_EQ(0, sh(VPORTXCTL " release virtio%u", n));
+	EXPECT_EQ(0, rig_sh(VPORTXCTL " release virtio%u", n));
 	/* virtio_console's port again, attached by udev per policy. */
 	for (ms = 0; ms < 20000; ms += 100) {
 		if (!link_attr("/dev/vportx/direct.a", "backend", backend,
@@ -591,7 +576,7 @@ TEST_F_TIMEOUT(udev, policy_claims_device, 600)
 	ASSERT_LE(0, rig_port_path("direct.a", stock, sizeof(stock)));
 	ASSERT_EQ(2, sscanf(stock, "/dev/vport%up%u", &n, &m));
 	/* claimed_device_named released it by hand: the mark says so. */
-	ASSERT_EQ(0, sh("rm -f /run/vportx/released/virtio%u", n));
+	ASSERT_EQ(0, rig_sh("rm -f /run/vportx/released/virtio%u", n));
 	ASSERT_EQ(0, write_file(POLICY_D "/50-direct.conf",
 				"direct.a backend=direct hold=always "
 				"tx_limit=256K rx_budget=64K\n"
@@ -599,13 +584,13 @@ TEST_F_TIMEOUT(udev, policy_claims_device, 600)
 				"rx_budget=128K\n"));
 	fd = open("/dev/vportx/direct.b", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd) TH_LOG("direct.b: %s", strerror(errno));
-	ASSERT_EQ(0, sh("udevadm trigger --action=change --settle "
+	ASSERT_EQ(0, rig_sh("udevadm trigger --action=change --settle "
 			"/sys/class/virtio-ports/vport%up%u", n, m));
 	settle();
 	expect_link_attr(_metadata, "direct.a", "backend", "stacked");
 	expect_link_attr(_metadata, "direct.b", "open", "1");
 	close(fd);
-	ASSERT_EQ(0, sh("udevadm trigger --action=change --settle "
+	ASSERT_EQ(0, rig_sh("udevadm trigger --action=change --settle "
 			"/sys/class/virtio-ports/vport%up%u", n, m));
 	expect_backend(_metadata, "direct.a", "direct");
 	expect_backend(_metadata, "direct.b", "direct");
@@ -622,18 +607,18 @@ TEST_F_TIMEOUT(udev, policy_claims_device, 600)
 	expect_link_attr(_metadata, "direct.b", "tx_low", "1048576");
 	expect_link_attr(_metadata, "direct.a", "rx_budget", "65536");
 	expect_link_attr(_metadata, "direct.b", "rx_budget", "131072");
-	EXPECT_EQ(0, sh(VPORTXCTL " release virtio%u", n));
+	EXPECT_EQ(0, rig_sh(VPORTXCTL " release virtio%u", n));
 	settle();
 	expect_backend(_metadata, "direct.a", "stacked");
 	expect_backend(_metadata, "direct.b", "stacked");
-	ASSERT_EQ(0, sh("test -e /run/vportx/released/virtio%u", n));
+	ASSERT_EQ(0, rig_sh("test -e /run/vportx/released/virtio%u", n));
 	/* By hand again: the mark goes with the claim, and back with release. */
-	EXPECT_EQ(0, sh(VPORTXCTL " detach direct.a && " VPORTXCTL
+	EXPECT_EQ(0, rig_sh(VPORTXCTL " detach direct.a && " VPORTXCTL
 			" detach direct.b && " VPORTXCTL " claim virtio%u", n));
-	EXPECT_NE(0, sh("test -e /run/vportx/released/virtio%u", n));
+	EXPECT_NE(0, rig_sh("test -e /run/vportx/released/virtio%u", n));
 	expect_backend(_metadata, "direct.a", "direct");
 	unlink(POLICY_D "/50-direct.conf");
-	EXPECT_EQ(0, sh(VPORTXCTL " release virtio%u", n));
+	EXPECT_EQ(0, rig_sh(VPORTXCTL " release virtio%u", n));
 	expect_backend(_metadata, "direct.a", "stacked");
 	ASSERT_EQ(0, rig_wait_port("direct.b", 1));
 	expect_link(_metadata, "direct.b", "direct.b");
@@ -671,25 +656,6 @@ static pid_t start_qga(struct __test_metadata *_metadata)
 	return -1;
 }
 
-/* One request to qemu-ga from the host; its answer must contain @want. */
-static void qga_ask(struct __test_metadata *_metadata, const char *request,
-		    const char *want, char *answer)
-{
-	ssize_t n = rig_talk("qga", request, answer, ANSWER_MAX, WAIT_MS);
-
-	ASSERT_LT(0, n) TH_LOG("%s: no answer (%zd)", request, n);
-	EXPECT_NE(NULL, strstr(answer, want))
-		TH_LOG("%s: %s", request, answer);
-}
-
-/* The handle in a guest-file-open answer, {"return": N}. */
-static long qga_handle(const char *answer)
-{
-	const char *r = strstr(answer, "\"return\":");
-
-	return r ? strtol(r + strlen("\"return\":"), NULL, 10) : -1;
-}
-
 /*
  * qemu-guest-agent, unmodified and with no path given, answers the host
  * through the accelerated node (shared/seeds 004): sync, sync-delimited,
@@ -698,55 +664,15 @@ static long qga_handle(const char *answer)
  */
 TEST_F_TIMEOUT(udev, qemu_guest_agent, 600)
 {
-	char *answer = malloc(ANSWER_MAX), req[512], content[64] = "";
-	long h;
 	pid_t pid;
 
-	ASSERT_NE(NULL, answer);
-	unlink(QGA_FILE);
 	ASSERT_EQ(0, rig_ctl_ok("reset qga"));
 	pid = start_qga(_metadata);
 	qga_pid = pid;
-	qga_ask(_metadata, "{\"execute\":\"guest-sync\",\"arguments\":"
-		"{\"id\":4242}}", "\"return\": 4242", answer);
-	qga_ask(_metadata, "{\"execute\":\"guest-sync-delimited\","
-		"\"arguments\":{\"id\":77}}", "\"return\": 77", answer);
-	EXPECT_EQ('\xff', answer[0]) TH_LOG("no 0xff sentinel: %s", answer);
-	qga_ask(_metadata, "{\"execute\":\"guest-ping\"}", "\"return\": {}",
-		answer);
-	qga_ask(_metadata, "{\"execute\":\"guest-info\"}",
-		"\"name\": \"guest-file-open\"", answer);
-	EXPECT_NE(NULL, strstr(answer, "\"version\": \"")) TH_LOG("%s", answer);
-	qga_ask(_metadata, "{\"execute\":\"guest-file-open\",\"arguments\":"
-		"{\"path\":\"" QGA_FILE "\",\"mode\":\"w+\"}}", "\"return\": ",
-		answer);
-	h = qga_handle(answer);
-	ASSERT_LT(0, h) TH_LOG("%s", answer);
-	/* "hello vportx" */
-	snprintf(req, sizeof(req), "{\"execute\":\"guest-file-write\","
-		 "\"arguments\":{\"handle\":%ld,\"buf-b64\":"
-		 "\"aGVsbG8gdnBvcnR4\"}}", h);
-	qga_ask(_metadata, req, "\"count\": 12", answer);
-	snprintf(req, sizeof(req), "{\"execute\":\"guest-file-seek\","
-		 "\"arguments\":{\"handle\":%ld,\"offset\":0,\"whence\":\"set\"}}",
-		 h);
-	qga_ask(_metadata, req, "\"position\": 0", answer);
-	snprintf(req, sizeof(req), "{\"execute\":\"guest-file-read\","
-		 "\"arguments\":{\"handle\":%ld,\"count\":100}}", h);
-	qga_ask(_metadata, req, "\"buf-b64\": \"aGVsbG8gdnBvcnR4\"", answer);
-	EXPECT_NE(NULL, strstr(answer, "\"count\": 12")) TH_LOG("%s", answer);
-	snprintf(req, sizeof(req), "{\"execute\":\"guest-file-flush\","
-		 "\"arguments\":{\"handle\":%ld}}", h);
-	qga_ask(_metadata, req, "\"return\": {}", answer);
-	snprintf(req, sizeof(req), "{\"execute\":\"guest-file-close\","
-		 "\"arguments\":{\"handle\":%ld}}", h);
-	qga_ask(_metadata, req, "\"return\": {}", answer);
-	EXPECT_EQ(0, rig_read_file(QGA_FILE, content, sizeof(content)));
-	EXPECT_STREQ("hello vportx", content);
+	qga_converse(_metadata, QGA_FILE);
 	kill(pid, SIGTERM);
 	EXPECT_EQ(pid, waitpid(pid, NULL, 0));
 	qga_pid = 0;
-	free(answer);
 }
 
 /* @n bytes of pattern @seed in the file @path. */
@@ -788,7 +714,7 @@ TEST_F_TIMEOUT(udev, shell_cat_dd, 600)
 	ASSERT_EQ(0, rig_ctl_ok("reset test.unix"));
 	for (i = 0; i < 20; i++) {
 		ASSERT_EQ(0, rig_ctl_ok("sink test.unix %zu 5100", n));
-		ASSERT_EQ(0, sh(i % 2 ? "cat /run/vportx-guest-file "
+		ASSERT_EQ(0, rig_sh(i % 2 ? "cat /run/vportx-guest-file "
 				">/dev/vportx/test.unix" :
 				"dd if=/run/vportx-guest-file "
 				"of=/dev/vportx/test.unix bs=64k 2>/dev/null"));
@@ -799,7 +725,7 @@ TEST_F_TIMEOUT(udev, shell_cat_dd, 600)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0)
-		_exit(sh("cat /dev/vportx/test.unix "
+		_exit(rig_sh("cat /dev/vportx/test.unix "
 			 ">/run/vportx-received-file"));
 	ASSERT_EQ(0, wait_path("/run/vportx-received-file", 1) < 0);
 	usleep(300000);
@@ -810,7 +736,7 @@ TEST_F_TIMEOUT(udev, shell_cat_dd, 600)
 	EXPECT_EQ(pid, waitpid(pid, &i, 0));
 	EXPECT_TRUE(WIFEXITED(i) && WEXITSTATUS(i) == 0);
 	ASSERT_EQ(0, rig_ctl_ok("connect test.unix"));
-	EXPECT_EQ(0, sh("test \"$(md5sum </run/vportx-received-file)\" = "
+	EXPECT_EQ(0, rig_sh("test \"$(md5sum </run/vportx-received-file)\" = "
 			"\"$(md5sum </run/vportx-guest-file)\""));
 	free(buf);
 }
@@ -869,6 +795,40 @@ TEST_F_TIMEOUT(udev, ndjson_client, 600)
 }
 
 /*
+ * Which node systemd sees: an attached port's stock node is not ready
+ * for it (SYSTEMD_READY=0), and the data node, a device unit, wants what
+ * the distro's rules gave the port (qemu-guest-agent's rule, installed
+ * on the host, gives org.qemu.guest_agent.0 SYSTEMD_WANTS). Detached by
+ * hand, the stock node is ready again, and a change event leaves it
+ * detached; attached by hand, it is not ready again.
+ */
+TEST_F_TIMEOUT(udev, systemd_sees_one_node, 600)
+{
+	char port[64], node[64];
+
+	settle();
+	ASSERT_LE(0, rig_port_path(QGA, port, sizeof(port)));
+	ASSERT_EQ(0, expected_node(QGA, node, sizeof(node)));
+	EXPECT_EQ(0, rig_sh("udevadm info -q property %s | grep -qx SYSTEMD_READY=0",
+			port));
+	EXPECT_EQ(0, rig_sh("udevadm info -q property %s | "
+			    "grep -q '^TAGS=.*:systemd:'", node));
+	EXPECT_EQ(0, rig_sh("udevadm info -q property %s | "
+			"grep -qx SYSTEMD_WANTS=qemu-guest-agent.service", node));
+	ASSERT_EQ(0, rig_sh(VPORTXCTL " detach " QGA));
+	settle();
+	EXPECT_NE(0, rig_sh("udevadm info -q property %s | grep -q SYSTEMD_READY=",
+			port));
+	EXPECT_EQ(0, rig_sh("udevadm trigger --action=change --settle %s", port));
+	EXPECT_NE(0, access(node, F_OK));
+	ASSERT_EQ(0, rig_sh(VPORTXCTL " attach " QGA " >/dev/null"));
+	settle();
+	EXPECT_EQ(0, rig_sh("udevadm info -q property %s | grep -qx SYSTEMD_READY=0",
+			port));
+	EXPECT_EQ(0, access(node, F_OK));
+}
+
+/*
  * Exit codes like losetup: 0 success, 1 failure (failed, or not there),
  * 2 usage error. userspace/tests/cli_test.sh checks the usage errors on
  * the build host; these need real ports and nodes.
@@ -876,29 +836,29 @@ TEST_F_TIMEOUT(udev, ndjson_client, 600)
 TEST_F_TIMEOUT(udev, exit_codes, 600)
 {
 	settle();
-	EXPECT_EQ(0, sh(VPORTXCTL " status test.tcp >/dev/null"));
-	EXPECT_EQ(0, sh(VPORTXCTL " detach /dev/vportx/test.tcp"));
-	EXPECT_EQ(1, sh(VPORTXCTL " detach test.tcp 2>/dev/null"));
-	EXPECT_EQ(1, sh(VPORTXCTL " status test.tcp 2>/dev/null"));
-	EXPECT_EQ(0, sh(VPORTXCTL " attach test.tcp | grep -q '^/dev/vportx'"));
-	EXPECT_EQ(1, sh(VPORTXCTL " attach test.tcp 2>/dev/null"));
-	EXPECT_EQ(1, sh(VPORTXCTL " status no.such.port 2>/dev/null"));
-	EXPECT_EQ(2, sh(VPORTXCTL " attach --tx-limit 64x test.tcp 2>/dev/null"));
-	EXPECT_EQ(2, sh(VPORTXCTL " detach --json test.tcp 2>/dev/null"));
-	EXPECT_EQ(0, sh(VPORTXCTL " detach test.tcp --help | "
+	EXPECT_EQ(0, rig_sh(VPORTXCTL " status test.tcp >/dev/null"));
+	EXPECT_EQ(0, rig_sh(VPORTXCTL " detach /dev/vportx/test.tcp"));
+	EXPECT_EQ(1, rig_sh(VPORTXCTL " detach test.tcp 2>/dev/null"));
+	EXPECT_EQ(1, rig_sh(VPORTXCTL " status test.tcp 2>/dev/null"));
+	EXPECT_EQ(0, rig_sh(VPORTXCTL " attach test.tcp | grep -q '^/dev/vportx'"));
+	EXPECT_EQ(1, rig_sh(VPORTXCTL " attach test.tcp 2>/dev/null"));
+	EXPECT_EQ(1, rig_sh(VPORTXCTL " status no.such.port 2>/dev/null"));
+	EXPECT_EQ(2, rig_sh(VPORTXCTL " attach --tx-limit 64x test.tcp 2>/dev/null"));
+	EXPECT_EQ(2, rig_sh(VPORTXCTL " detach --json test.tcp 2>/dev/null"));
+	EXPECT_EQ(0, rig_sh(VPORTXCTL " detach test.tcp --help | "
 			"grep -q '^usage: vportxctl detach'"));
 	/* Nothing happened: it is still attached. */
-	EXPECT_EQ(0, sh(VPORTXCTL " status test.tcp >/dev/null"));
+	EXPECT_EQ(0, rig_sh(VPORTXCTL " status test.tcp >/dev/null"));
 	/* A console port: only opening it tells, so with hold=always. */
-	EXPECT_EQ(0, sh(VPORTXCTL " detach vportx.console"));
-	EXPECT_EQ(1, sh(VPORTXCTL " attach vportx.console --hold always "
+	EXPECT_EQ(0, rig_sh(VPORTXCTL " detach vportx.console"));
+	EXPECT_EQ(1, rig_sh(VPORTXCTL " attach vportx.console --hold always "
 			"2>/dev/null"));
-	EXPECT_EQ(0, sh(VPORTXCTL " attach vportx.console >/dev/null"));
-	EXPECT_EQ(2, sh(VPORTXCTL " frobnicate 2>/run/vportx-err"));
-	EXPECT_EQ(0, sh("grep -qx 'vportxctl: frobnicate: unknown command' "
+	EXPECT_EQ(0, rig_sh(VPORTXCTL " attach vportx.console >/dev/null"));
+	EXPECT_EQ(2, rig_sh(VPORTXCTL " frobnicate 2>/run/vportx-err"));
+	EXPECT_EQ(0, rig_sh("grep -qx 'vportxctl: frobnicate: unknown command' "
 			"/run/vportx-err"));
-	EXPECT_EQ(0, sh(VPORTXCTL " --help | grep -q '^usage: vportxctl'"));
-	EXPECT_EQ(0, sh("man -l /usr/local/share/man/man8/vportxctl.8 "
+	EXPECT_EQ(0, rig_sh(VPORTXCTL " --help | grep -q '^usage: vportxctl'"));
+	EXPECT_EQ(0, rig_sh("man -l /usr/local/share/man/man8/vportxctl.8 "
 			">/dev/null 2>&1 || test -s "
 			"/usr/local/share/man/man8/vportxctl.8"));
 }
@@ -912,23 +872,29 @@ TEST_F_TIMEOUT(udev, bad_policy_line_changes_nothing, 600)
 	ASSERT_EQ(0, write_file(POLICY_D "/60-bad.conf",
 				"# a typo below\n"
 				"test.tcp group=dialout hold=sometimes mode=0666\n"));
-	EXPECT_EQ(1, sh(VPORTXCTL " policy >/dev/null 2>/run/vportx-err"));
-	EXPECT_EQ(0, sh("grep -q '^" POLICY_D "/60-bad.conf:2: ' "
+	EXPECT_EQ(1, rig_sh(VPORTXCTL " policy >/dev/null 2>/run/vportx-err"));
+	EXPECT_EQ(0, rig_sh("grep -q '^" POLICY_D "/60-bad.conf:2: ' "
 			"/run/vportx-err"))
-		sh("cat /run/vportx-err >&2");
+		rig_sh("cat /run/vportx-err >&2");
 	/* The node keeps its permissions... */
 	ASSERT_EQ(0, retrigger_node("test.tcp"));
 	ASSERT_EQ(0, expected_node("test.tcp", node, sizeof(node)));
 	expect_perms(_metadata, node, 0, 0, 0600);
-	/* ...and a detached port is not attached again. */
-	EXPECT_EQ(0, sh(VPORTXCTL " detach test.tcp"));
-	EXPECT_EQ(1, sh(VPORTXCTL " udev-port test.tcp 2>/dev/null"));
+	/*
+	 * ...and a detached port is not attached again, not even when it
+	 * is re-added (ACTION=add: change events leave a port detached by
+	 * hand alone, whatever the policy).
+	 */
+	EXPECT_EQ(0, rig_sh(VPORTXCTL " detach test.tcp"));
+	EXPECT_EQ(0, rig_sh(VPORTXCTL " udev-port test.tcp"));
+	EXPECT_NE(0, access(node, F_OK));
+	EXPECT_EQ(1, rig_sh("ACTION=add " VPORTXCTL " udev-port test.tcp 2>/dev/null"));
 	EXPECT_NE(0, access(node, F_OK));
 	/* Other ports are not affected. */
 	EXPECT_EQ(0, retrigger_node("test.unix"));
 	EXPECT_EQ(0, access("/dev/vportx/test.unix", F_OK));
 	unlink(POLICY_D "/60-bad.conf");
-	EXPECT_EQ(0, sh(VPORTXCTL " udev-port test.tcp"));
+	EXPECT_EQ(0, rig_sh("ACTION=add " VPORTXCTL " udev-port test.tcp"));
 	expect_link(_metadata, "test.tcp", "test.tcp");
 }
 
@@ -939,13 +905,13 @@ TEST_F_TIMEOUT(udev, modprobe_and_attach_again, 600)
 
 	settle();
 	ASSERT_LE(0, rig_port_path("test.unix", stock, sizeof(stock)));
-	EXPECT_EQ(0, sh("modinfo -n vportx | grep -q '/extra/'"));
-	ASSERT_EQ(0, sh(VPORTXCTL " detach --all"));
-	ASSERT_EQ(0, sh("rmmod vportx"));
+	EXPECT_EQ(0, rig_sh("modinfo -n vportx | grep -q '/extra/'"));
+	ASSERT_EQ(0, rig_sh(VPORTXCTL " detach --all"));
+	ASSERT_EQ(0, rig_sh("rmmod vportx"));
 	EXPECT_NE(0, access("/dev/vportx-control", F_OK));
 	/* With no data node, the compat link is the stock node's again. */
 	EXPECT_LE(0, wait_resolves("/dev/virtio-ports/test.unix", stock));
-	ASSERT_EQ(0, sh("udevadm trigger --action=add --settle "
+	ASSERT_EQ(0, rig_sh("udevadm trigger --action=add --settle "
 			"--subsystem-match=virtio-ports"));
 	EXPECT_EQ(0, access("/sys/module/vportx", F_OK));
 	expect_link(_metadata, "test.unix", "test.unix");
@@ -956,14 +922,14 @@ TEST_F_TIMEOUT(udev, uninstall, 600)
 {
 	const char *repo = getenv("VPORTX_REPO");
 
-	ASSERT_EQ(0, sh("make -C %s uninstall >/run/vportx-uninstall.log 2>&1",
+	ASSERT_EQ(0, rig_sh("make -C %s uninstall >/run/vportx-uninstall.log 2>&1",
 			repo))
-		sh("tail -20 /run/vportx-uninstall.log >&2");
+		rig_sh("tail -20 /run/vportx-uninstall.log >&2");
 	EXPECT_NE(0, access(VPORTXCTL, F_OK));
 	EXPECT_NE(0, access("/usr/local/lib/udev/rules.d/60-vportx.rules",
 			    F_OK));
 	EXPECT_NE(0, access("/usr/local/lib/vportx/policy.conf", F_OK));
-	EXPECT_NE(0, sh("modinfo -n vportx >/dev/null 2>&1"));
+	EXPECT_NE(0, rig_sh("modinfo -n vportx >/dev/null 2>&1"));
 	unlink(MARK);
 }
 
