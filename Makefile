@@ -19,7 +19,8 @@ export KVER BUILD
 
 .PHONY: all module userspace selftests deps check demo install uninstall \
 	style clean check-run demo-run check-rig dkms-install dkms-uninstall \
-	check-dkms fuzz bench bench-run check-matrix check-debug
+	check-dkms fuzz bench bench-run check-matrix check-debug \
+	install-tools dkms-src deb check-deb
 
 all: module userspace selftests
 
@@ -132,21 +133,32 @@ style: $(BUILD)/ksrc/.extracted
 	scripts/cocci
 
 # Installed files. Into the running system (no DESTDIR), scripts/post-install
-# then runs depmod and has udev attach the ports already there.
+# then runs depmod and has udev attach the ports already there. What a
+# user's machine lacks never stands in the way: the module is built without
+# W=1 and sparse, vportxctl without -Werror (WERROR=0).
 KO := kmod/vportx.ko
 KO_SRC := Kbuild kmod/Kbuild include/uapi/linux/vportx.h \
 	$(filter-out %.mod.c,$(wildcard kmod/*.[ch]))
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 # Built only when out of date: kbuild itself is slow to run at all in a
-# guest under TCG, where the tests install.
+# guest under TCG, where the tests install. Plain kbuild, not `make
+# module`: that one is the developers' build (W=1, sparse, warnings fail).
 $(KO): $(KO_SRC)
-	$(MAKE) module
+	@test -n "$(KVER)" || { echo "make: no kernel headers: set KVER, or install linux-headers-$$(uname -r)" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-install: $(KO) userspace
+install: $(KO) install-tools
 	install -D -m 0644 $(KO) $(DESTDIR)/lib/modules/$(KVER)/extra/vportx.ko
-	$(MAKE) -C userspace install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 	install -D -m 0644 include/uapi/linux/vportx.h \
 		$(DESTDIR)$(PREFIX)/include/linux/vportx.h
+	test -n "$(DESTDIR)" || scripts/post-install $(KVER)
+
+# User space alone, as the vportx-tools package ships it (debian/rules):
+# vportxctl, its man page and bash completion, the udev rules, the default
+# policy.
+install-tools: | $(BUILD)
+	$(MAKE) -C userspace install WERROR=0 DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 	install -d $(DESTDIR)$(UDEVRULESDIR)
 	sed 's|@VPORTXCTL@|$(PREFIX)/sbin/vportxctl|g' udev/60-vportx.rules.in \
 		>$(DESTDIR)$(UDEVRULESDIR)/60-vportx.rules
@@ -154,7 +166,8 @@ install: $(KO) userspace
 		$(DESTDIR)$(PREFIX)/lib/vportx/policy.conf
 	install -D -m 0644 $(BUILD)/vportxctl.8 \
 		$(DESTDIR)$(MANDIR)/man8/vportxctl.8
-	test -n "$(DESTDIR)" || scripts/post-install $(KVER)
+	install -D -m 0644 userspace/vportxctl.bash-completion \
+		$(DESTDIR)$(BASHCOMPDIR)/vportxctl
 
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/vportx.ko
@@ -162,22 +175,29 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/linux/vportx.h \
 		$(DESTDIR)$(UDEVRULESDIR)/60-vportx.rules \
 		$(DESTDIR)$(PREFIX)/lib/vportx/policy.conf \
-		$(DESTDIR)$(MANDIR)/man8/vportxctl.8
+		$(DESTDIR)$(MANDIR)/man8/vportxctl.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/vportxctl
 	-rmdir $(DESTDIR)$(PREFIX)/lib/vportx 2>/dev/null
 	test -n "$(DESTDIR)" || scripts/post-install $(KVER)
 
 # DKMS: the module's sources under /usr/src/vportx-VERSION, built and
 # installed for KVER (and by DKMS for every kernel installed later). Their
 # dkms.conf is made from dkms.conf.in with VERSION, kmod/version.h's: the
-# version is written down there only.
+# version is written down there only. dkms-src installs the sources alone
+# (debian/rules: dh_dkms installs $(BUILD)/dkms.conf itself).
 DKMS_SRC := $(DESTDIR)/usr/src/vportx-$(VERSION)
 DKMS_FILES := Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.[ch])) kmod/Kbuild \
 	include/uapi/linux/vportx.h
 
-dkms-install:
+$(BUILD)/dkms.conf: dkms.conf.in kmod/version.h | $(BUILD)
+	sed 's|@VERSION@|$(VERSION)|g' dkms.conf.in >$@
+
+dkms-src: $(BUILD)/dkms.conf
 	install -d $(DKMS_SRC)
-	tar -cf - $(DKMS_FILES) | tar -xf - -C $(DKMS_SRC)
-	sed 's|@VERSION@|$(VERSION)|g' dkms.conf.in >$(DKMS_SRC)/dkms.conf
+	tar -cf - $(DKMS_FILES) | tar -xf - --no-same-owner -C $(DKMS_SRC)
+
+dkms-install: dkms-src
+	install -m 0644 $(BUILD)/dkms.conf $(DKMS_SRC)/dkms.conf
 	dkms add -m vportx -v $(VERSION)
 	dkms install -m vportx -v $(VERSION) -k $(KVER)
 
