@@ -225,6 +225,48 @@ check-dkms: deps
 		{ cat $(BUILD)/dkms/old.log; echo "check-dkms: DKMS did not refuse 5.15 (exit $$rc)" >&2; exit 1; }
 	@echo "check-dkms: DKMS refuses 5.15 (BUILD_EXCLUSIVE_KERNEL)"
 
+# Debian packages, vportx-dkms and vportx-tools (Documentation/packaging.rst),
+# built by dpkg-buildpackage in a copy of the tracked files (as they are in
+# the working tree) in $(DEB_OUT)/vportx-VERSION: the source tree stays
+# clean. The .debs, .changes and .buildinfo are left in $(DEB_OUT), the
+# copy is removed when the build succeeds; lintian then fails the target
+# on any tag, pedantic ones included. PKG_VERSION=V builds the copy
+# as version V instead (its kmod/version.h and the top debian/changelog
+# entry rewritten, nothing else): make check-deb's "previous" version for
+# the upgrade. The package build gets nothing of this make's variables.
+DEB_OUT ?= $(BUILD)/deb
+PKG_VERSION ?= $(VERSION)
+DEB_COPY := $(DEB_OUT)/vportx-$(PKG_VERSION)
+deb:
+	scripts/deps deb
+	rm -rf $(DEB_OUT) && mkdir -p $(DEB_COPY)
+	git ls-files -z | tar --null -T - -cf - | tar -xf - -C $(DEB_COPY)
+ifneq ($(PKG_VERSION),$(VERSION))
+	sed -i 's/^\(#define VPORTX_VERSION \)".*"/\1"$(PKG_VERSION)"/' \
+		$(DEB_COPY)/kmod/version.h
+	sed -i '1s/^vportx ([^)]*)/vportx ($(PKG_VERSION))/' \
+		$(DEB_COPY)/debian/changelog
+endif
+	cd $(DEB_COPY) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u KVER -u BUILD \
+		dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+		{ tail -n 30 $(DEB_OUT)/build.log; \
+		echo "deb: dpkg-buildpackage failed, log in $(DEB_OUT)/build.log" >&2; exit 1; }
+	rm -rf $(DEB_COPY)
+	lintian -i -I --pedantic --fail-on error,warning,info,pedantic \
+		$(DEB_OUT)/vportx_$(PKG_VERSION)_*.changes
+	@ls -l $(DEB_OUT)
+
+# The packages' whole life in a throwaway copy of a Debian 13 root that
+# has dkms and kernel headers (VPORTX_DEB_ROOT; it is never modified):
+# install of a previous version (0.0.9), upgrade to this one, remove,
+# purge, and nothing left (scripts/check-deb).
+VPORTX_DEB_ROOT ?=
+check-deb:
+	@test -n "$(VPORTX_DEB_ROOT)" || { echo "check-deb: set VPORTX_DEB_ROOT to a Debian 13 root with dkms and linux-headers-amd64" >&2; exit 1; }
+	$(MAKE) deb PKG_VERSION=0.0.9 DEB_OUT=$(BUILD)/deb-prev
+	$(MAKE) deb
+	scripts/check-deb --prev $(BUILD)/deb-prev --cur $(BUILD)/deb $(VPORTX_DEB_ROOT)
+
 clean:
 	test -z "$(KVER)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C userspace clean
