@@ -19,7 +19,8 @@ export KVER BUILD
 
 .PHONY: all module userspace selftests deps check demo install uninstall \
 	style clean check-run demo-run check-rig dkms-install dkms-uninstall \
-	check-dkms fuzz bench bench-run check-matrix check-debug
+	check-dkms fuzz bench bench-run check-matrix check-debug \
+	install-tools dkms-src deb check-deb
 
 all: module userspace selftests
 
@@ -132,21 +133,32 @@ style: $(BUILD)/ksrc/.extracted
 	scripts/cocci
 
 # Installed files. Into the running system (no DESTDIR), scripts/post-install
-# then runs depmod and has udev attach the ports already there.
+# then runs depmod and has udev attach the ports already there. What a
+# user's machine lacks never stands in the way: the module is built without
+# W=1 and sparse, vportxctl without -Werror (WERROR=0).
 KO := kmod/vportx.ko
 KO_SRC := Kbuild kmod/Kbuild include/uapi/linux/vportx.h \
 	$(filter-out %.mod.c,$(wildcard kmod/*.[ch]))
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 # Built only when out of date: kbuild itself is slow to run at all in a
-# guest under TCG, where the tests install.
+# guest under TCG, where the tests install. Plain kbuild, not `make
+# module`: that one is the developers' build (W=1, sparse, warnings fail).
 $(KO): $(KO_SRC)
-	$(MAKE) module
+	@test -n "$(KVER)" || { echo "make: no kernel headers: set KVER, or install linux-headers-$$(uname -r)" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-install: $(KO) userspace
+install: $(KO) install-tools
 	install -D -m 0644 $(KO) $(DESTDIR)/lib/modules/$(KVER)/extra/vportx.ko
-	$(MAKE) -C userspace install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 	install -D -m 0644 include/uapi/linux/vportx.h \
 		$(DESTDIR)$(PREFIX)/include/linux/vportx.h
+	test -n "$(DESTDIR)" || scripts/post-install $(KVER)
+
+# User space alone, as the vportx-tools package ships it (debian/rules):
+# vportxctl, its man page and bash completion, the udev rules, the default
+# policy.
+install-tools: | $(BUILD)
+	$(MAKE) -C userspace install WERROR=0 DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 	install -d $(DESTDIR)$(UDEVRULESDIR)
 	sed 's|@VPORTXCTL@|$(PREFIX)/sbin/vportxctl|g' udev/60-vportx.rules.in \
 		>$(DESTDIR)$(UDEVRULESDIR)/60-vportx.rules
@@ -154,7 +166,8 @@ install: $(KO) userspace
 		$(DESTDIR)$(PREFIX)/lib/vportx/policy.conf
 	install -D -m 0644 $(BUILD)/vportxctl.8 \
 		$(DESTDIR)$(MANDIR)/man8/vportxctl.8
-	test -n "$(DESTDIR)" || scripts/post-install $(KVER)
+	install -D -m 0644 userspace/vportxctl.bash-completion \
+		$(DESTDIR)$(BASHCOMPDIR)/vportxctl
 
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/vportx.ko
@@ -162,22 +175,29 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/linux/vportx.h \
 		$(DESTDIR)$(UDEVRULESDIR)/60-vportx.rules \
 		$(DESTDIR)$(PREFIX)/lib/vportx/policy.conf \
-		$(DESTDIR)$(MANDIR)/man8/vportxctl.8
+		$(DESTDIR)$(MANDIR)/man8/vportxctl.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/vportxctl
 	-rmdir $(DESTDIR)$(PREFIX)/lib/vportx 2>/dev/null
 	test -n "$(DESTDIR)" || scripts/post-install $(KVER)
 
 # DKMS: the module's sources under /usr/src/vportx-VERSION, built and
 # installed for KVER (and by DKMS for every kernel installed later). Their
 # dkms.conf is made from dkms.conf.in with VERSION, kmod/version.h's: the
-# version is written down there only.
+# version is written down there only. dkms-src installs the sources alone
+# (debian/rules: dh_dkms installs $(BUILD)/dkms.conf itself).
 DKMS_SRC := $(DESTDIR)/usr/src/vportx-$(VERSION)
 DKMS_FILES := Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.[ch])) kmod/Kbuild \
 	include/uapi/linux/vportx.h
 
-dkms-install:
+$(BUILD)/dkms.conf: dkms.conf.in kmod/version.h | $(BUILD)
+	sed 's|@VERSION@|$(VERSION)|g' dkms.conf.in >$@
+
+dkms-src: $(BUILD)/dkms.conf
 	install -d $(DKMS_SRC)
-	tar -cf - $(DKMS_FILES) | tar -xf - -C $(DKMS_SRC)
-	sed 's|@VERSION@|$(VERSION)|g' dkms.conf.in >$(DKMS_SRC)/dkms.conf
+	tar -cf - $(DKMS_FILES) | tar -xf - --no-same-owner -C $(DKMS_SRC)
+
+dkms-install: dkms-src
+	install -m 0644 $(BUILD)/dkms.conf $(DKMS_SRC)/dkms.conf
 	dkms add -m vportx -v $(VERSION)
 	dkms install -m vportx -v $(VERSION) -k $(KVER)
 
@@ -204,6 +224,48 @@ check-dkms: deps
 		rc=$$?; [ $$rc -eq 77 ] && grep -q BUILD_EXCLUSIVE $(BUILD)/dkms/old.log || \
 		{ cat $(BUILD)/dkms/old.log; echo "check-dkms: DKMS did not refuse 5.15 (exit $$rc)" >&2; exit 1; }
 	@echo "check-dkms: DKMS refuses 5.15 (BUILD_EXCLUSIVE_KERNEL)"
+
+# Debian packages, vportx-dkms and vportx-tools (Documentation/packaging.rst),
+# built by dpkg-buildpackage in a copy of the tracked files (as they are in
+# the working tree) in $(DEB_OUT)/vportx-VERSION: the source tree stays
+# clean. The .debs, .changes and .buildinfo are left in $(DEB_OUT), the
+# copy is removed when the build succeeds; lintian then fails the target
+# on any tag, pedantic ones included. PKG_VERSION=V builds the copy
+# as version V instead (its kmod/version.h and the top debian/changelog
+# entry rewritten, nothing else): make check-deb's "previous" version for
+# the upgrade. The package build gets nothing of this make's variables.
+DEB_OUT ?= $(BUILD)/deb
+PKG_VERSION ?= $(VERSION)
+DEB_COPY := $(DEB_OUT)/vportx-$(PKG_VERSION)
+deb:
+	scripts/deps deb
+	rm -rf $(DEB_OUT) && mkdir -p $(DEB_COPY)
+	git ls-files -z | tar --null -T - -cf - | tar -xf - -C $(DEB_COPY)
+ifneq ($(PKG_VERSION),$(VERSION))
+	sed -i 's/^\(#define VPORTX_VERSION \)".*"/\1"$(PKG_VERSION)"/' \
+		$(DEB_COPY)/kmod/version.h
+	sed -i '1s/^vportx ([^)]*)/vportx ($(PKG_VERSION))/' \
+		$(DEB_COPY)/debian/changelog
+endif
+	cd $(DEB_COPY) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u KVER -u BUILD \
+		dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+		{ tail -n 30 $(DEB_OUT)/build.log; \
+		echo "deb: dpkg-buildpackage failed, log in $(DEB_OUT)/build.log" >&2; exit 1; }
+	rm -rf $(DEB_COPY)
+	lintian -i -I --pedantic --fail-on error,warning,info,pedantic \
+		$(DEB_OUT)/vportx_$(PKG_VERSION)_*.changes
+	@ls -l $(DEB_OUT)
+
+# The packages' whole life in a throwaway copy of a Debian 13 root that
+# has dkms and kernel headers (VPORTX_DEB_ROOT; it is never modified):
+# install of a previous version (0.0.9), upgrade to this one, remove,
+# purge, and nothing left (scripts/check-deb).
+VPORTX_DEB_ROOT ?=
+check-deb:
+	@test -n "$(VPORTX_DEB_ROOT)" || { echo "check-deb: set VPORTX_DEB_ROOT to a Debian 13 root with dkms and linux-headers-amd64" >&2; exit 1; }
+	$(MAKE) deb PKG_VERSION=0.0.9 DEB_OUT=$(BUILD)/deb-prev
+	$(MAKE) deb
+	scripts/check-deb --prev $(BUILD)/deb-prev --cur $(BUILD)/deb $(VPORTX_DEB_ROOT)
 
 clean:
 	test -z "$(KVER)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
