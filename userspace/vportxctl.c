@@ -1095,23 +1095,32 @@ static bool device_is_ours(long long index)
 	return !strcmp(strrchr(target, '/') + 1, "vportx");
 }
 
+/* Set for udev-port run by udev_port_later(): services may be moved. */
+#define VPORTX_MOVING "VPORTX_MOVE_SERVICES"
+
+static bool moving(void)
+{
+	return getenv(VPORTX_MOVING);
+}
+
 /*
- * Leave @verb @what to a transient systemd unit, as udev should for work
- * that waits on services: vportxctl @verb @what, by hand, moves them.
+ * Leave udev-port @port to a transient systemd unit, as udev should for
+ * work that waits on services. Run there, udev-port stops the services
+ * on the nodes it takes away and starts them again on the new ones.
  */
-static int hand_to_systemd(const char *verb, const char *what)
+static int udev_port_later(const char *port)
 {
 	char self[PATH_MAX], unit[96];
 	char *argv[] = { "systemd-run", "--no-block", "--quiet", "--collect",
-			 "--unit", unit, "--", self, (char *)verb,
-			 (char *)what, NULL };
+			 "--setenv=" VPORTX_MOVING "=1", "--unit", unit, "--",
+			 self, "udev-port", (char *)port, NULL };
 	ssize_t n;
 
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n < 0)
 		return fail("/proc/self/exe", errno);
 	self[n] = '\0';
-	snprintf(unit, sizeof(unit), "vportx-%s-%s", verb, what);
+	snprintf(unit, sizeof(unit), "vportx-udev-port-%s", port);
 	if (vx_run(argv))
 		return fail_msg(unit, "systemd-run failed");
 	return EXIT_SUCCESS;
@@ -1157,25 +1166,28 @@ static int claim_by_policy(struct ctx *c, struct udev_device **ports,
 	return ret ? fail(what, -ret) : EXIT_SUCCESS;
 }
 
-/* Whether a service has a node of device @index open. */
-static bool device_held(struct ctx *c, long long index)
+/*
+ * claim_by_policy, the services on the device's nodes moved: left to
+ * systemd when udev runs us (udev_port_later), done when systemd does.
+ */
+static int claim_moving(struct ctx *c, struct udev_device **ports,
+			struct udev_device *port, long long index)
 {
 	struct vx_units u = { 0 };
-	bool held;
+	int ret;
 
 	device_holders(c, index, true, &u);
-	held = u.n;
+	if (u.n && !moving())
+		ret = udev_port_later(udev_device_get_sysname(port));
+	else if (vx_units_stop(&u))
+		ret = fail_msg(udev_device_get_sysname(port),
+			       "the services on its device did not stop");
+	else
+		ret = claim_by_policy(c, ports, index);
+	if (!u.n || moving())
+		vx_units_start(&u);
 	vx_units_free(&u);
-	return held;
-}
-
-/* The claim, left to systemd: services on the device's nodes must move. */
-static int claim_later(long long index)
-{
-	char dev[32];
-
-	snprintf(dev, sizeof(dev), "virtio%lld", index);
-	return hand_to_systemd("claim", dev);
+	return ret;
 }
 
 /* udev_claim(): the device stays with virtio_console, as it should. */
@@ -1197,8 +1209,7 @@ static int udev_claim(struct ctx *c, struct udev_device *port)
 		return fail("udev-port", errno);
 	if (index >= 0 && !released_marked(index) &&
 	    device_direct(c, ports, index, &s))
-		ret = device_held(c, index) ? claim_later(index) :
-		      claim_by_policy(c, ports, index);
+		ret = claim_moving(c, ports, port, index);
 	vx_devices_free(ports);
 	return ret;
 }
@@ -1214,9 +1225,12 @@ static int udev_attach(struct udev_device *port,
 	const char *sysname = udev_device_get_sysname(port);
 	int ret;
 
-	if (port_held(port))
-		return hand_to_systemd("attach", sysname);
-	ret = attach_port(port, s, true);
+	if (moving())
+		ret = attach_moving(port, s);
+	else if (port_held(port))
+		return udev_port_later(sysname);
+	else
+		ret = attach_port(port, s, true);
 	if (ret) {
 		mark_set(VPORTX_FAILED_DIR, sysname, "");
 		dev_changed(port);
