@@ -20,7 +20,7 @@ export KVER BUILD
 .PHONY: all module userspace selftests deps check demo install uninstall \
 	style clean check-run demo-run check-rig dkms-install dkms-uninstall \
 	check-dkms fuzz bench bench-run check-matrix check-debug \
-	install-tools dkms-src deb check-deb
+	install-tools dkms-src deb check-deb check-guest
 
 all: module userspace selftests
 
@@ -266,6 +266,18 @@ check-deb:
 	$(MAKE) deb PKG_VERSION=0.0.9 DEB_OUT=$(BUILD)/deb-prev
 	$(MAKE) deb
 	scripts/check-deb --prev $(BUILD)/deb-prev --cur $(BUILD)/deb $(VPORTX_DEB_ROOT)
+
+# vportx as a user gets it (Documentation/guest.rst): a Debian 13 guest
+# made by scripts/guest-image (cached), `make install` without sparse and
+# the packages' whole life in overlays of its tree, then the guest booted
+# by systemd from its own disk, the packages installed with apt, a reboot
+# and selftests/image/guest_test (scripts/check-guest).
+check-guest: deps
+	scripts/deps guest deb
+	$(MAKE) userspace selftests
+	$(MAKE) deb PKG_VERSION=0.0.9 DEB_OUT=$(BUILD)/deb-prev
+	$(MAKE) deb
+	scripts/check-guest
 
 clean:
 	test -z "$(KVER)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
