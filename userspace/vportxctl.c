@@ -499,6 +499,41 @@ static int cmd_detach(struct ctx *c, int argc, char **argv)
 	return ret;
 }
 
+/* Whether a stacked node of a port of device @index is open. */
+static bool device_busy(struct ctx *c, struct udev_device **ports,
+			long long index)
+{
+	struct udev_device *node;
+	bool busy = false;
+	size_t i;
+
+	for (i = 0; ports[i] && !busy; i++) {
+		if (port_device(ports[i]) != index)
+			continue;
+		node = vx_node_of_port(c->udev, ports[i]);
+		busy = node && strcmp(vx_attr(node, "open"), "0");
+		udev_device_unref(node);
+	}
+	return busy;
+}
+
+/* Detach the stacked nodes of device @index's ports: a claim needs that. */
+static void detach_device(struct ctx *c, struct udev_device **ports,
+			  long long index)
+{
+	struct udev_device *node;
+	size_t i;
+
+	for (i = 0; ports[i]; i++) {
+		if (port_device(ports[i]) != index)
+			continue;
+		node = vx_node_of_port(c->udev, ports[i]);
+		if (node)
+			detach_node(node, true);
+		udev_device_unref(node);
+	}
+}
+
 /*
  * The services holding a node of device @index: for a claim its stock
  * ports and their stacked nodes, for a release its direct nodes.
@@ -523,6 +558,26 @@ static void device_holders(struct ctx *c, long long index, bool claim,
 }
 
 /*
+ * CLAIM device @index, its ports' stacked nodes detached first, as the
+ * policy's claim does; none is if one of them is open (EBUSY).
+ */
+static int claim_detaching(struct ctx *c, long long index,
+			   struct vportx_claim *cl)
+{
+	struct udev_device **ports = vx_devices(c->udev, "virtio-ports");
+	int ret = -EBUSY;
+
+	if (!ports)
+		return -errno;
+	if (!device_busy(c, ports, index)) {
+		detach_device(c, ports, index);
+		ret = control_ioctl(VPORTX_IOC_CLAIM, cl);
+	}
+	vx_devices_free(ports);
+	return ret;
+}
+
+/*
  * claim DEVICE / release DEVICE: hand a virtio-console device over, the
  * services on its nodes stopped first and started on the new ones.
  */
@@ -544,7 +599,7 @@ static int claim_device(struct ctx *c, const char *dev, bool claim)
 		vx_units_free(&u);
 		return fail_msg(dev, "the services on its nodes did not stop");
 	}
-	ret = claim ? control_ioctl(VPORTX_IOC_CLAIM, &cl) :
+	ret = claim ? claim_detaching(c, index, &cl) :
 		      control_ioctl(VPORTX_IOC_RELEASE, &rel);
 	if (!ret)
 		released_mark(index, !claim);
@@ -1043,41 +1098,6 @@ static bool device_direct(struct ctx *c, struct udev_device **ports,
 	}
 	vportx_policy_free(p);
 	return direct;
-}
-
-/* Whether a stacked node of a port of device @index is open. */
-static bool device_busy(struct ctx *c, struct udev_device **ports,
-			long long index)
-{
-	struct udev_device *node;
-	bool busy = false;
-	size_t i;
-
-	for (i = 0; ports[i] && !busy; i++) {
-		if (port_device(ports[i]) != index)
-			continue;
-		node = vx_node_of_port(c->udev, ports[i]);
-		busy = node && strcmp(vx_attr(node, "open"), "0");
-		udev_device_unref(node);
-	}
-	return busy;
-}
-
-/* Detach the stacked nodes of device @index's ports: a claim needs that. */
-static void detach_device(struct ctx *c, struct udev_device **ports,
-			  long long index)
-{
-	struct udev_device *node;
-	size_t i;
-
-	for (i = 0; ports[i]; i++) {
-		if (port_device(ports[i]) != index)
-			continue;
-		node = vx_node_of_port(c->udev, ports[i]);
-		if (node)
-			detach_node(node, true);
-		udev_device_unref(node);
-	}
 }
 
 /* Whether virtio@index is bound to vportx's own driver. */

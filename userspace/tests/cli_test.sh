@@ -59,10 +59,10 @@ sys.exit(0 if eval(sys.argv[2]) else 1)' "$tmp/out" "$1" 2>"$tmp/py" ||
 		why "JSON check $1 failed on: ${out:0:300} $(cat "$tmp/py")"
 }
 
-commands=(attach detach claim release list status ports policy udev-port
-	udev-node)
+commands=(attach detach claim release list status ports policy udev-ready
+	udev-port udev-node)
 listings=(list status ports policy)
-others=(attach detach claim release udev-port udev-node)
+others=(attach detach claim release udev-ready udev-port udev-node)
 
 begin
 expect 0 --help
