@@ -271,13 +271,14 @@ check-deb:
 # made by scripts/guest-image (cached), `make install` without sparse and
 # the packages' whole life in overlays of its tree, then the guest booted
 # by systemd from its own disk, the packages installed with apt, a reboot
-# and selftests/image/guest_test (scripts/check-guest).
+# and selftests/image/guest_test (scripts/check-guest). SUITE=sid: a sid
+# guest instead (its 7.2 kernel, systemd and qemu-guest-agent).
 check-guest: deps
 	scripts/deps guest deb
 	$(MAKE) userspace selftests
 	$(MAKE) deb PKG_VERSION=0.0.9 DEB_OUT=$(BUILD)/deb-prev
 	$(MAKE) deb
-	scripts/check-guest
+	SUITE=$(or $(SUITE),trixie) scripts/check-guest
 
 clean:
 	test -z "$(KVER)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
