@@ -83,7 +83,9 @@ static int wait_agent_on(const char *want)
 	}
 	rig_sh("systemctl status --no-pager --lines=0 qemu-guest-agent | "
 	       "sed 's/^/# /'");
-	printf("# agent on %s, wanted %s\n", node, want);
+	/* The harness's child exits without flushing stdio. */
+	printf("# qemu-guest-agent has %s open, wanted %s\n", node, want);
+	fflush(stdout);
 	return waited < MOVE_MS ? 0 : -ETIMEDOUT;
 }
 
@@ -104,19 +106,6 @@ static void converse(struct __test_metadata *_metadata)
 	qga_converse(_metadata, QGA_FILE);
 }
 
-/* sysfs attribute @attr of the node @link leads to, in @buf. */
-static int node_attr(const char *link, const char *attr, char *buf,
-		     size_t len)
-{
-	char node[PATH_MAX], path[PATH_MAX + 64];
-
-	if (!realpath(link, node))
-		return -errno;
-	snprintf(path, sizeof(path), "/sys/class/vportx/%s/%s",
-		 strrchr(node, '/') + 1, attr);
-	return rig_read_file(path, buf, len);
-}
-
 /* Wait until the node @link leads to has backend @backend. */
 static int wait_backend(const char *link, const char *backend)
 {
@@ -124,7 +113,7 @@ static int wait_backend(const char *link, const char *backend)
 	int waited;
 
 	for (waited = 0; waited < MOVE_MS; waited += 250) {
-		if (!node_attr(link, "backend", buf, sizeof(buf)) &&
+		if (!rig_link_attr(link, "backend", buf, sizeof(buf)) &&
 		    !strcmp(buf, backend))
 			return 0;
 		usleep(250000);
@@ -183,7 +172,8 @@ TEST_F_TIMEOUT(guest, module_autoloaded_from_dkms, 600)
 {
 	EXPECT_EQ(0, access("/sys/module/vportx", F_OK));
 	EXPECT_EQ(0, rig_sh("modinfo -n vportx | grep -q /updates/dkms/"));
-	EXPECT_EQ(0, rig_sh("dkms status vportx | grep -q \"$(uname -r).*installed\""));
+	EXPECT_EQ(0, rig_sh("dkms status vportx | "
+			    "grep -q \"$(uname -r).*installed\""));
 }
 
 /*

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -377,4 +378,15 @@ int rig_sh(const char *fmt, ...)
 	va_end(ap);
 	st = system(cmd);
 	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int rig_link_attr(const char *link, const char *attr, char *buf, size_t len)
+{
+	char node[PATH_MAX], path[PATH_MAX + 64];
+
+	if (!realpath(link, node))
+		return -errno;
+	snprintf(path, sizeof(path), "/sys/class/vportx/%s/%s",
+		 strrchr(node, '/') + 1, attr);
+	return rig_read_file(path, buf, len);
 }

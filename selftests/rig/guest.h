@@ -87,6 +87,12 @@ int rig_recv(int fd, uint64_t seed, size_t total, size_t chunk,
 int rig_parse_sunk(const char *reply, unsigned long long *n, uint64_t *hash,
 		   long long *bad);
 
+/*
+ * sysfs attribute @attr of the vportx node the link @link leads to, in
+ * @buf as rig_read_file() gives it: 0 or -errno.
+ */
+int rig_link_attr(const char *link, const char *attr, char *buf, size_t len);
+
 /* Run a shell command: its exit status, or -1. */
 int rig_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -475,19 +475,6 @@ TEST_F_TIMEOUT(udev, list_json_matches_sysfs, 600)
 #define QGA_LINK "/dev/vportx/" QGA
 #define QGA_FILE "/run/vportx-qga-file"
 
-/* sysfs attribute @attr of the node /dev/vportx/@link points to. */
-static int link_attr(const char *link, const char *attr, char *buf,
-		     size_t len)
-{
-	char node[PATH_MAX], path[PATH_MAX + 64];
-
-	if (!realpath(link, node))
-		return -errno;
-	snprintf(path, sizeof(path), "/sys/class/vportx/%s/%s",
-		 strrchr(node, '/') + 1, attr);
-	return rig_read_file(path, buf, len);
-}
-
 /*
  * A claimed device's nodes get the same names from udev: /dev/vportx/NAME
  * leads to the direct node, with its backend; released, the stacked node
@@ -510,7 +497,7 @@ TEST_F_TIMEOUT(udev, claimed_device_named, 600)
 	settle();
 	ASSERT_NE(NULL, realpath("/dev/vportx/direct.a", got));
 	EXPECT_STREQ(want, got);
-	EXPECT_EQ(0, link_attr("/dev/vportx/direct.a", "backend", backend,
+	EXPECT_EQ(0, rig_link_attr("/dev/vportx/direct.a", "backend", backend,
 			       sizeof(backend)));
 	EXPECT_STREQ("direct", backend);
 	EXPECT_EQ(0, access("/dev/vportx/direct.b", F_OK));
@@ -520,7 +507,7 @@ TEST_F_TIMEOUT(udev, claimed_device_named, 600)
 	EXPECT_EQ(0, rig_sh(VPORTXCTL " release virtio%u", n));
 	/* virtio_console's port again, attached by udev per policy. */
 	for (ms = 0; ms < 20000; ms += 100) {
-		if (!link_attr("/dev/vportx/direct.a", "backend", backend,
+		if (!rig_link_attr("/dev/vportx/direct.a", "backend", backend,
 			       sizeof(backend)) && !strcmp(backend, "stacked"))
 			break;
 		usleep(100000);
@@ -538,7 +525,7 @@ static void expect_link_attr(struct __test_metadata *_metadata,
 	char link[128], buf[32] = "";
 
 	snprintf(link, sizeof(link), "/dev/vportx/%s", name);
-	EXPECT_EQ(0, link_attr(link, attr, buf, sizeof(buf))) TH_LOG("%s", link);
+	EXPECT_EQ(0, rig_link_attr(link, attr, buf, sizeof(buf))) TH_LOG("%s", link);
 	EXPECT_STREQ(want, buf) TH_LOG("%s %s", link, attr);
 }
 
@@ -551,7 +538,7 @@ static void expect_backend(struct __test_metadata *_metadata,
 
 	snprintf(link, sizeof(link), "/dev/vportx/%s", name);
 	for (ms = 0; ms < 60000; ms += 100) {
-		if (!link_attr(link, "backend", got, sizeof(got)) &&
+		if (!rig_link_attr(link, "backend", got, sizeof(got)) &&
 		    !strcmp(got, backend))
 			break;
 		usleep(100000);
@@ -645,7 +632,7 @@ static pid_t start_qga(struct __test_metadata *_metadata)
 		_exit(127);
 	}
 	for (i = 0; i < WAIT_MS / 10; i++) {
-		if (!link_attr(QGA_LINK, "open", open_count,
+		if (!rig_link_attr(QGA_LINK, "open", open_count,
 			       sizeof(open_count)) && !strcmp(open_count, "1"))
 			return pid;
 		usleep(10000);
@@ -888,7 +875,8 @@ TEST_F_TIMEOUT(udev, bad_policy_line_changes_nothing, 600)
 	EXPECT_EQ(0, rig_sh(VPORTXCTL " detach test.tcp"));
 	EXPECT_EQ(0, rig_sh(VPORTXCTL " udev-port test.tcp"));
 	EXPECT_NE(0, access(node, F_OK));
-	EXPECT_EQ(1, rig_sh("ACTION=add " VPORTXCTL " udev-port test.tcp 2>/dev/null"));
+	EXPECT_EQ(1, rig_sh("ACTION=add " VPORTXCTL
+			    " udev-port test.tcp 2>/dev/null"));
 	EXPECT_NE(0, access(node, F_OK));
 	/* Other ports are not affected. */
 	EXPECT_EQ(0, retrigger_node("test.unix"));
