@@ -85,7 +85,10 @@ static void units_add(struct vx_units *u, const char *unit)
 	for (i = 0; i < u->n; i++)
 		if (!strcmp(u->name[i], unit))
 			return;
-	if (u->n < VX_UNITS_MAX && (u->name[u->n] = strdup(unit)))
+	if (u->n == VX_UNITS_MAX)
+		return;
+	u->name[u->n] = strdup(unit);
+	if (u->name[u->n])
 		u->n++;
 }
 
@@ -130,7 +133,7 @@ int vx_run(char *const argv[])
 }
 
 /* systemctl @verb and every unit of @u. */
-static int systemctl(const char *verb, struct vx_units *u)
+static int units_verb(const char *verb, struct vx_units *u)
 {
 	char *argv[VX_UNITS_MAX + 3];
 	size_t i;
@@ -152,18 +155,19 @@ static int systemctl(const char *verb, struct vx_units *u)
 
 int vx_units_stop(struct vx_units *u)
 {
-	return systemctl("stop", u);
+	return units_verb("stop", u);
 }
 
 void vx_units_start(struct vx_units *u)
 {
-	char *settle[] = { "udevadm", "settle", "--timeout=30", NULL };
+	static char *const settle[] = { "udevadm", "settle", "--timeout=30",
+					NULL };
 
 	if (!u->n)
 		return;
 	/* The new node named first: the services open it by its name. */
 	vx_run(settle);
-	systemctl("start", u);
+	units_verb("start", u);
 }
 
 void vx_units_free(struct vx_units *u)

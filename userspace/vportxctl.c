@@ -1131,7 +1131,7 @@ static bool moving(void)
 static int udev_port_later(const char *port)
 {
 	char self[PATH_MAX], unit[96];
-	char *argv[] = { "systemd-run", "--no-block", "--quiet", "--collect",
+	char *const argv[] = { "systemd-run", "--no-block", "--quiet", "--collect",
 			 "--setenv=" VPORTX_MOVING "=1", "--unit", unit, "--",
 			 self, "udev-port", (char *)port, NULL };
 	ssize_t n;
@@ -1245,12 +1245,9 @@ static int udev_attach(struct udev_device *port,
 	const char *sysname = udev_device_get_sysname(port);
 	int ret;
 
-	if (moving())
-		ret = attach_moving(port, s);
-	else if (port_held(port))
+	if (!moving() && port_held(port))
 		return udev_port_later(sysname);
-	else
-		ret = attach_port(port, s, true);
+	ret = moving() ? attach_moving(port, s) : attach_port(port, s, true);
 	if (ret) {
 		mark_set(VPORTX_FAILED_DIR, sysname, "");
 		dev_changed(port);
