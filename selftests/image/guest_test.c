@@ -196,11 +196,13 @@ TEST_F_TIMEOUT(guest, ports_named_at_boot, 600)
 
 /*
  * systemd started the agent on vportx's node, not on the stock node
- * first: it never restarted, and never met EBUSY.
+ * first: once this boot, it never restarted, and never met EBUSY.
  */
 TEST_F_TIMEOUT(guest, agent_started_on_vportx, 600)
 {
 	ASSERT_EQ(0, wait_agent_on(QGA_NODE));
+	EXPECT_EQ(0, rig_sh("test \"$(journalctl -b -u qemu-guest-agent | "
+			    "grep -c 'Started qemu-guest-agent')\" = 1"));
 	EXPECT_EQ(0, rig_sh("test \"$(systemctl show -p NRestarts --value "
 			    "qemu-guest-agent)\" = 0"));
 	EXPECT_NE(0, rig_sh("journalctl -b -u qemu-guest-agent | "
