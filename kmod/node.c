@@ -479,6 +479,23 @@ static int node_add_device(struct vportx_node *node, struct device *parent)
  * Publish a node for an attached port. On success the backend state is the
  * node's (its destroy op frees it); on failure it is still the caller's.
  */
+/*
+ * The last of vportx_node_create(), under nodes_lock: what the port said
+ * before the device was there, as a change, then publish. A fuzz run
+ * (ATTACH against RELEASE of the device) freed the node between the
+ * unlock and a pr_debug() that came after it: a general protection fault
+ * in dev_name().
+ */
+static void node_created(struct vportx_node *node, u32 *minor)
+{
+	lockdep_assert_held(&nodes_lock);
+	*minor = node->minor;
+	pr_debug("%s: created\n", dev_name(node->dev));
+	if (READ_ONCE(node->host_connected) >= 0)
+		port_state_uevent(node);
+	node_publish(node);
+}
+
 int vportx_node_create(u32 port_dev, u32 port_nr, dev_t port_devt,
 		       const struct vportx_params *params,
 		       const struct vportx_backend_ops *ops, void *backend,
@@ -507,20 +524,17 @@ int vportx_node_create(u32 port_dev, u32 port_nr, dev_t port_devt,
 	}
 	/*
 	 * The device node appears in /dev at once: open and INFO wait for
-	 * nodes_lock until the node is published with it.
+	 * nodes_lock until the node is published with it. Once published
+	 * and unlocked, the node is anyone's to detach and free (a release
+	 * of its device, an unplug): everything of it is done before.
 	 */
 	mutex_lock(&nodes_lock);
 	ret = node_add_device(node, parent);
 	if (!ret)
-		node_publish(node);
+		node_created(node, minor);
 	mutex_unlock(&nodes_lock);
 	if (ret)
 		goto err_close_port;
-	/* What the port said before the device was there, as a change. */
-	if (READ_ONCE(node->host_connected) >= 0)
-		port_state_uevent(node);
-	*minor = node->minor;
-	pr_debug("%s: created\n", dev_name(node->dev));
 	return 0;
 
 err_close_port:

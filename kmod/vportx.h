@@ -46,6 +46,10 @@
  * takes dd->lock, port_lock and nodes_lock, so none of them is held
  * where that work is waited for: claims flush the workqueue before
  * claim_op_lock, and node_free() is never called under nodes_lock.
+ *
+ * A node is alive while hidden (only its creator sees it); once published
+ * it is freed by whoever detaches it, so its creator touches nothing of
+ * it after dropping nodes_lock (node_created()).
  */
 #ifndef _VPORTX_H
 #define _VPORTX_H
