@@ -29,8 +29,17 @@ bool vx_systemd(void)
 	return !access("/run/systemd/system", F_OK) && !geteuid();
 }
 
-/* Whether process @pid has the character device @rdev open. */
-static bool pid_holds(const char *pid, dev_t rdev)
+/* Whether @rdev is one of the @n devices of @rdevs. */
+static bool one_of(dev_t rdev, const dev_t *rdevs, size_t n)
+{
+	while (n--)
+		if (rdevs[n] && rdevs[n] == rdev)
+			return true;
+	return false;
+}
+
+/* Whether process @pid has one of the @n character devices @rdevs open. */
+static bool pid_holds(const char *pid, const dev_t *rdevs, size_t n)
 {
 	char dir[64], path[320];
 	struct dirent *e;
@@ -47,7 +56,7 @@ static bool pid_holds(const char *pid, dev_t rdev)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		held = !stat(path, &st) && S_ISCHR(st.st_mode) &&
-		       st.st_rdev == rdev;
+		       one_of(st.st_rdev, rdevs, n);
 	}
 	closedir(d);
 	return held;
@@ -92,13 +101,14 @@ static void units_add(struct vx_units *u, const char *unit)
 		u->n++;
 }
 
-void vx_holders(dev_t rdev, struct vx_units *u)
+/* One walk of /proc however many devices: a device may have 32 ports. */
+void vx_holders_of(const dev_t *rdevs, size_t n, struct vx_units *u)
 {
 	char unit[256];
 	struct dirent *e;
 	DIR *proc;
 
-	if (!rdev || !vx_systemd())
+	if (!n || !vx_systemd())
 		return;
 	proc = opendir("/proc");
 	if (!proc)
@@ -107,11 +117,16 @@ void vx_holders(dev_t rdev, struct vx_units *u)
 		if (strspn(e->d_name, "0123456789") != strlen(e->d_name) ||
 		    atoi(e->d_name) == getpid())
 			continue;
-		if (pid_holds(e->d_name, rdev) &&
+		if (pid_holds(e->d_name, rdevs, n) &&
 		    pid_unit(e->d_name, unit, sizeof(unit)))
 			units_add(u, unit);
 	}
 	closedir(proc);
+}
+
+void vx_holders(dev_t rdev, struct vx_units *u)
+{
+	vx_holders_of(&rdev, rdev ? 1 : 0, u);
 }
 
 int vx_run(char *const argv[])

@@ -542,18 +542,24 @@ static void device_holders(struct ctx *c, long long index, bool claim,
 			   struct vx_units *u)
 {
 	struct udev_device **devs, *node;
-	size_t i;
+	size_t i, n = 0;
+	dev_t *rdevs;
 
 	devs = vx_devices(c->udev, claim ? "virtio-ports" : "vportx");
-	for (i = 0; devs && devs[i]; i++) {
+	for (i = 0; devs && devs[i]; i++)
+		;
+	rdevs = calloc(2 * i + 1, sizeof(*rdevs));
+	for (i = 0; rdevs && devs && devs[i]; i++) {
 		if (port_device(devs[i]) != index)
 			continue;
-		vx_holders(udev_device_get_devnum(devs[i]), u);
+		rdevs[n++] = udev_device_get_devnum(devs[i]);
 		node = claim ? vx_node_of_port(c->udev, devs[i]) : NULL;
 		if (node)
-			vx_holders(udev_device_get_devnum(node), u);
+			rdevs[n++] = udev_device_get_devnum(node);
 		udev_device_unref(node);
 	}
+	vx_holders_of(rdevs, n, u);
+	free(rdevs);
 	vx_devices_free(devs);
 }
 
@@ -1204,7 +1210,8 @@ static int claim_moving(struct ctx *c, struct udev_device **ports,
 			       "the services on its device did not stop");
 	else
 		ret = claim_by_policy(c, ports, index);
-	if (!u.n || moving())
+	/* Handed on, the unit starts them; held by none, none to start. */
+	if (moving())
 		vx_units_start(&u);
 	vx_units_free(&u);
 	return ret;

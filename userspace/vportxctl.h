@@ -88,6 +88,8 @@ struct vx_units {
 bool vx_systemd(void);
 /* Add to @u the services with a process that has char device @rdev open. */
 void vx_holders(dev_t rdev, struct vx_units *u);
+/* The same for any of the @n devices @rdevs (0 entries are skipped). */
+void vx_holders_of(const dev_t *rdevs, size_t n, struct vx_units *u);
 /* systemctl stop them: its exit status. */
 int vx_units_stop(struct vx_units *u);
 /* Once udev is done with the new node (settle), systemctl start them. */
