@@ -20,7 +20,7 @@ export KVER BUILD
 .PHONY: all module userspace selftests deps check demo install uninstall \
 	style clean check-run demo-run check-rig dkms-install dkms-uninstall \
 	check-dkms fuzz bench bench-run check-matrix check-debug \
-	install-tools dkms-src deb check-deb check-guest
+	install-tools dkms-src deb check-deb check-guest check-life
 
 all: module userspace selftests
 
@@ -279,6 +279,16 @@ check-guest: deps
 	$(MAKE) deb PKG_VERSION=0.0.9 DEB_OUT=$(BUILD)/deb-prev
 	$(MAKE) deb
 	SUITE=$(or $(SUITE),trixie) scripts/check-guest
+
+# The real guest's whole life, driven from the host as libvirt drives it
+# (Documentation/guest.rst): shared/seeds 004 through the agent, suspend
+# to RAM, hybrid and to disk, reboot, live migration, powerdown and halt,
+# on both backends, a checksummed transfer after each (scripts/check-life).
+# By hand: about N minutes, more than CI has.
+check-life: deps
+	scripts/deps guest deb
+	$(MAKE) deb
+	SUITE=$(or $(SUITE),trixie) scripts/check-life
 
 clean:
 	test -z "$(KVER)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
