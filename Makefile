@@ -285,7 +285,8 @@ check-guest: deps
 # (Documentation/guest.rst): shared/seeds 004 through the agent, suspend
 # to RAM, hybrid and to disk, reboot, live migration, powerdown and halt,
 # on both backends, a checksummed transfer after each (scripts/check-life).
-# By hand: about N minutes, more than CI has.
+# By hand: 9 minutes alone on the machine here, more with other guests
+# beside it; more than CI has left.
 check-life: deps
 	scripts/deps guest deb
 	$(MAKE) deb
