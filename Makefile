@@ -20,7 +20,7 @@ export KVER BUILD
 .PHONY: all module userspace selftests deps check demo install uninstall \
 	style clean check-run demo-run check-rig dkms-install dkms-uninstall \
 	check-dkms fuzz bench bench-run check-matrix check-debug \
-	install-tools dkms-src deb check-deb check-guest
+	install-tools dkms-src deb check-deb check-guest check-upgrade
 
 all: module userspace selftests
 
@@ -279,6 +279,16 @@ check-guest: deps
 	$(MAKE) deb PKG_VERSION=0.0.9 DEB_OUT=$(BUILD)/deb-prev
 	$(MAKE) deb
 	SUITE=$(or $(SUITE),trixie) scripts/check-guest
+
+# By hand, not CI: the Debian 13 guest's kernel upgraded to trixie-
+# backports' with vportx-dkms installed; DKMS builds vportx for it, the
+# guest boots it and guest_test runs there (scripts/check-upgrade,
+# Documentation/guest.rst, "Kernel upgrade").
+check-upgrade: deps
+	scripts/deps guest deb
+	$(MAKE) userspace selftests
+	$(MAKE) deb
+	scripts/check-upgrade
 
 clean:
 	test -z "$(KVER)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
