@@ -20,7 +20,8 @@ export KVER BUILD
 .PHONY: all module userspace selftests deps check demo install uninstall \
 	style clean check-run demo-run check-rig dkms-install dkms-uninstall \
 	check-dkms fuzz bench bench-run check-matrix check-debug \
-	install-tools dkms-src deb check-deb check-guest check-upgrade
+	install-tools dkms-src deb check-deb check-guest check-life \
+	check-secure-boot check-upgrade
 
 all: module userspace selftests
 
@@ -289,6 +290,27 @@ check-upgrade: deps
 	$(MAKE) userspace selftests
 	$(MAKE) deb
 	scripts/check-upgrade
+
+# The real guest's whole life, driven from the host as libvirt drives it
+# (Documentation/guest.rst): shared/seeds 004 through the agent, suspend
+# to RAM, hybrid and to disk, reboot, live migration, powerdown and halt,
+# on both backends, a checksummed transfer after each (scripts/check-life).
+# By hand: about N minutes, more than CI has.
+check-life: deps
+	scripts/deps guest deb
+	$(MAKE) deb
+	SUITE=$(or $(SUITE),trixie) scripts/check-life
+
+# vportx-dkms under UEFI Secure Boot: the guest of check-guest booted by
+# OVMF, shim and grub with DKMS's key enrolled as a MOK, vportx installed
+# with apt, signed by DKMS and loaded by the locked-down kernel
+# (scripts/check-secure-boot, Documentation/secure-boot.rst). By hand,
+# not in CI.
+check-secure-boot: deps
+	scripts/deps guest deb secure-boot
+	$(MAKE) userspace selftests
+	$(MAKE) deb
+	scripts/check-secure-boot
 
 clean:
 	test -z "$(KVER)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -929,7 +929,14 @@ int vportx_node_init(void)
 	if (ret)
 		goto err_del_cdev;
 	ret = -ENOMEM;
-	vportx_wq = alloc_workqueue("vportx", WQ_UNBOUND, 0);
+	/*
+	 * Freezable: a system suspend freezes it before the devices, and
+	 * thaws it after they are back. A stacked node's work polls and
+	 * writes its stock port, whose queues virtio_console takes away in
+	 * its freeze and makes anew in its restore: run in between, it
+	 * dereferenced a queue that was gone (S3 under a real guest).
+	 */
+	vportx_wq = alloc_workqueue("vportx", WQ_UNBOUND | WQ_FREEZABLE, 0);
 	if (!vportx_wq)
 		goto err_destroy_class;
 	return 0;

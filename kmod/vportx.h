@@ -46,6 +46,10 @@
  * takes dd->lock, port_lock and nodes_lock, so none of them is held
  * where that work is waited for: claims flush the workqueue before
  * claim_op_lock, and node_free() is never called under nodes_lock.
+ * vportx_wq is freezable: from the freezing of tasks to their thawing
+ * in a system suspend its work waits, so nothing the devices' freeze
+ * or restore runs may wait for that work (direct_freeze() drains by
+ * polling, and only cancels the control work).
  *
  * A node is alive while hidden (only its creator sees it); once published
  * it is freed by whoever detaches it, so its creator touches nothing of
@@ -199,7 +203,7 @@ struct vportx_node {
 #define VPORTX_TX_COALESCE_US_DEFAULT 500
 #define VPORTX_TX_COALESCE_US_MAX 1000000
 
-/* The module's workqueue: node removal and TX work. */
+/* The module's workqueue, freezable: node removal and TX work. */
 extern struct workqueue_struct *vportx_wq;
 
 /* node.c */
