@@ -21,7 +21,7 @@ export KVER BUILD
 	style clean check-run demo-run check-rig dkms-install dkms-uninstall \
 	check-dkms fuzz bench bench-run check-matrix check-debug \
 	install-tools dkms-src deb check-deb check-guest check-life \
-	check-secure-boot
+	check-secure-boot check-upgrade
 
 all: module userspace selftests
 
@@ -280,6 +280,16 @@ check-guest: deps
 	$(MAKE) deb PKG_VERSION=0.0.9 DEB_OUT=$(BUILD)/deb-prev
 	$(MAKE) deb
 	SUITE=$(or $(SUITE),trixie) scripts/check-guest
+
+# By hand, not CI: the Debian 13 guest's kernel upgraded to trixie-
+# backports' with vportx-dkms installed; DKMS builds vportx for it, the
+# guest boots it and guest_test runs there (scripts/check-upgrade,
+# Documentation/guest.rst, "Kernel upgrade").
+check-upgrade: deps
+	scripts/deps guest deb
+	$(MAKE) userspace selftests
+	$(MAKE) deb
+	scripts/check-upgrade
 
 # The real guest's whole life, driven from the host as libvirt drives it
 # (Documentation/guest.rst): shared/seeds 004 through the agent, suspend
