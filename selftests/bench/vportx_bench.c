@@ -94,6 +94,16 @@ static struct {
 static const size_t msg_sizes[] = { 64, 256, 1024 };
 #define NMSG (sizeof(msg_sizes) / sizeof(msg_sizes[0]))
 
+/*
+ * The host peer's jobs: fast (the default) receives and sends 1 MiB a
+ * call and checks against a cached pattern, so it is not the wall of what
+ * it measures; `checked` in the filter gives the older sink and source,
+ * which generate and hash every byte in 64 KiB pieces.
+ */
+static int checked_host;
+#define SINK_CMD (checked_host ? "sink" : "fastsink")
+#define SOURCE_CMD (checked_host ? "source" : "fastsource")
+
 static char filters[16][32];
 static int nfilters;
 
@@ -239,8 +249,16 @@ static const char *errname(int err)
 
 #define MAX_CPUS 8
 
+/* The host's CPU time for this guest (the peer's hostcpu), ns. */
+struct host_mark {
+	int ok;
+	unsigned long long peer, main, other;
+	unsigned long long vcpu[MAX_CPUS];
+};
+
 struct cpu_mark {
 	double t;
+	struct host_mark host;
 	double proc;			/* this process: utime + stime, s */
 	unsigned long long busy;	/* /proc/stat: every CPU, ticks */
 	unsigned long long cpu[MAX_CPUS];	/* each CPU's, ticks */
@@ -276,10 +294,30 @@ static void stat_busy(struct cpu_mark *m)
 		fail("/proc/stat: no cpu lines");
 }
 
+static void host_mark(struct host_mark *h)
+{
+	char reply[RIG_REPLY_MAX], *v, *end;
+	int i;
+
+	memset(h, 0, sizeof(*h));
+	if (rig_ctl(reply, sizeof(reply), "hostcpu") ||
+	    sscanf(reply, "peer=%llu main=%llu other=%llu", &h->peer,
+		   &h->main, &h->other) != 3)
+		return;
+	v = strstr(reply, " vcpu=");
+	for (i = 0, v = v ? v + 6 : NULL; v && i < MAX_CPUS; i++, v = end + 1) {
+		h->vcpu[i] = strtoull(v, &end, 10);
+		if (end == v || *end != ',')
+			break;
+	}
+	h->ok = 1;
+}
+
 static void cpu_mark(struct cpu_mark *m)
 {
 	struct rusage ru;
 
+	host_mark(&m->host);
 	getrusage(RUSAGE_SELF, &ru);
 	m->proc = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 		  ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
@@ -306,12 +344,38 @@ static double busy_max_pct(const struct cpu_mark *a, const struct cpu_mark *b)
 	return 100.0 * max / sysconf(_SC_CLK_TCK) / (b->t - a->t);
 }
 
-/* Both busy figures of the run between @a and @b. */
+/*
+ * The host's side of the run between @a and @b, each in percent of one
+ * host CPU: the peer, QEMU's main loop, its busiest vCPU thread (under TCG
+ * also the device emulation a notification runs there) and its other
+ * threads. With the guest's own figures they say which side was the wall.
+ */
+static void host_results(const char *wl, const char *node, int run,
+			 const struct cpu_mark *a, const struct cpu_mark *b)
+{
+	const struct host_mark *x = &a->host, *y = &b->host;
+	double ns = (b->t - a->t) * 1e9 / 100;
+	unsigned long long max = 0;
+	int i;
+
+	if (!x->ok || !y->ok)
+		return;
+	for (i = 0; i < MAX_CPUS; i++)
+		if (y->vcpu[i] - x->vcpu[i] > max)
+			max = y->vcpu[i] - x->vcpu[i];
+	result(wl, node, run, "host_peer", (y->peer - x->peer) / ns, "%");
+	result(wl, node, run, "host_main", (y->main - x->main) / ns, "%");
+	result(wl, node, run, "host_vcpu_max", max / ns, "%");
+	result(wl, node, run, "host_other", (y->other - x->other) / ns, "%");
+}
+
+/* The busy figures of the run between @a and @b, guest and host. */
 static void busy_results(const char *wl, const char *node, int run,
 			 const struct cpu_mark *a, const struct cpu_mark *b)
 {
 	result(wl, node, run, "guest_busy", busy_pct(a, b), "%");
 	result(wl, node, run, "vcpu_max_busy", busy_max_pct(a, b), "%");
+	host_results(wl, node, run, a, b);
 }
 
 /* CPU seconds per GiB moved between @a and @b: the process and the guest. */
@@ -761,7 +825,7 @@ static void msg_run(enum node_kind k, int run, int si)
 
 	snprintf(wl, sizeof(wl), "msg%zu", size);
 	reset_ports();
-	CTL("sink %s %zu %zu", main_port(k), total, (size_t)SEED_MSG + size);
+	CTL("%s %s %zu %zu", SINK_CMD, main_port(k), total, (size_t)SEED_MSG + size);
 	fd = open_node(k, main_port(k), main_node(k));
 	tx_mark(k, &ta);
 	cpu_mark(&a);
@@ -855,7 +919,7 @@ static void bulk_out_run(enum node_kind k, int run, enum bulk_way way)
 	int fd;
 
 	reset_ports();
-	CTL("sink %s %zu %d", main_port(k), cfg.bulk, SEED_BULK);
+	CTL("%s %s %zu %d", SINK_CMD, main_port(k), cfg.bulk, SEED_BULK);
 	fd = open_node(k, main_port(k), main_node(k));
 	tx_mark(k, &ta);
 	cpu_mark(&a);
@@ -894,7 +958,7 @@ static void bulk_in_run(enum node_kind k, int run)
 	memset(recv_buf, 0, cfg.bulk);
 	fd = open_node(k, main_port(k), main_node(k));
 	cpu_mark(&a);
-	CTL("source %s %zu %d", main_port(k), cfg.bulk, SEED_BULK);
+	CTL("%s %s %zu %d", SOURCE_CMD, main_port(k), cfg.bulk, SEED_BULK);
 	read_exact(fd, recv_buf, cfg.bulk, MIB, wl);
 	cpu_mark(&b);
 	source_check(main_port(k), cfg.bulk);
@@ -1019,7 +1083,7 @@ static void splice_in(enum node_kind k, int run, enum splice_sink sink,
 	memset(recv_buf, 0, cfg.bulk);
 	out = splice_out_fd(sink);
 	cpu_mark(&a);
-	CTL("source %s %zu %d", main_port(k), cfg.bulk, SEED_BULK);
+	CTL("%s %s %zu %d", SOURCE_CMD, main_port(k), cfg.bulk, SEED_BULK);
 	while (done < cfg.bulk) {
 		ssize_t n = splice(fd, NULL, p[1], NULL, cfg.bulk - done, 0);
 
@@ -1111,7 +1175,7 @@ static void __attribute__((noreturn)) flooder(enum node_kind k,
 	while (!fs->stop) {
 		size_t off;
 
-		CTL("sink %s %zu %d", flood_port(k), cfg.flood_seg, SEED_FLOOD);
+		CTL("%s %s %zu %d", SINK_CMD, flood_port(k), cfg.flood_seg, SEED_FLOOD);
 		for (off = 0; off < cfg.flood_seg; off += MIB) {
 			write_all(fd, flood_buf + off, MIB, MIB, "flood");
 			fs->started = 1;
@@ -1287,7 +1351,9 @@ static void parse_filter(char *list)
 
 	for (tok = strtok_r(list, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(tok, "quick")) {
+		if (!strcmp(tok, "checked")) {
+			checked_host = 1;
+		} else if (!strcmp(tok, "quick")) {
 			cfg.runs = 2;
 			cfg.msgs /= 10;
 			cfg.bulk /= 8;
@@ -1379,6 +1445,7 @@ int main(int argc, char **argv)
 	printf("meta bulk_bytes %zu\n", cfg.bulk);
 	printf("meta pings %zu\n", cfg.pings);
 	printf("meta flood_segment %zu\n", cfg.flood_seg);
+	printf("meta host %s\n", checked_host ? "checked" : "fast");
 
 	ctl = open(CTL_PATH, O_RDWR | O_CLOEXEC);
 	if (ctl < 0)

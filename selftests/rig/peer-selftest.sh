@@ -95,7 +95,7 @@ EOF
 }
 
 cat >"$tmp/harness.py" <<'EOF'
-import json, os, socket, struct, subprocess, sys, threading, time
+import json, os, re, socket, struct, subprocess, sys, threading, time
 
 TMP, PEER, RESULTS = sys.argv[1], sys.argv[2], sys.argv[3]
 with open(os.path.join(TMP, 'pids'), 'a') as f:
@@ -405,6 +405,40 @@ def sink_tcp_unaligned_chunks(r):
     for i in range(0, len(data), 977):
         r.t1.sendall(data[i:i + 977])
     expect(r, 'wait t1 5000', 'ok received 70001 %016x -1' % fnv(data))
+
+
+@test
+def fastsource_unix_odd_length(r):
+    n = 3 * MIB + 5
+    expect(r, 'fastsource u1 %d 43' % n, 'ok')
+    assert recv_exact(r.u1, n) == pattern(43, n), 'bytes differ'
+    expect(r, 'wait u1 5000', 'ok sent %d' % n)
+    assert nothing_pending(r.u1), 'bytes beyond NBYTES'
+
+
+@test
+def fastsink_correct(r):
+    data = pattern(9, 2 * MIB + 3)
+    expect(r, 'fastsink u1 %d 9' % len(data), 'ok')
+    r.u1.sendall(data)
+    expect(r, 'wait u1 5000', 'ok received %d %016x -1' % (len(data), fnv(data)))
+
+
+@test
+def fastsink_one_bad_byte(r):
+    data = bytearray(pattern(10, 2 * MIB))
+    data[1500000] ^= 0x80
+    expect(r, 'fastsink u1 %d 10' % len(data), 'ok')
+    r.u1.sendall(data)
+    # A stream that differs reports its first bad byte, and no checksum.
+    expect(r, 'wait u1 5000', 'ok received %d %016x 1500000' % (len(data), 0))
+
+
+@test
+def hostcpu_reports_times(r):
+    got = r.req('hostcpu')
+    assert re.fullmatch(r'ok peer=\d+ main=\d+ other=\d+ vcpu=(-|[\d,]+)',
+                        got), got
 
 
 @test

@@ -70,7 +70,7 @@ static void cmd_ping(char **argv)
 	reply("ok pong");
 }
 
-static void cmd_job(char **argv, enum job_kind kind)
+static void cmd_job(char **argv, enum job_kind kind, bool fast)
 {
 	uint64_t nbytes, seed;
 	struct port *p;
@@ -81,18 +81,31 @@ static void cmd_job(char **argv, enum job_kind kind)
 	p = arg_job_port(argv[1]);
 	if (!p)
 		return;
-	job_start(p, kind, nbytes, seed);
+	if (fast)
+		job_start_fast(p, kind, nbytes, seed);
+	else
+		job_start(p, kind, nbytes, seed);
 	reply("ok");
 }
 
 static void cmd_source(char **argv)
 {
-	cmd_job(argv, JOB_SOURCE);
+	cmd_job(argv, JOB_SOURCE, false);
 }
 
 static void cmd_sink(char **argv)
 {
-	cmd_job(argv, JOB_SINK);
+	cmd_job(argv, JOB_SINK, false);
+}
+
+static void cmd_fastsource(char **argv)
+{
+	cmd_job(argv, JOB_SOURCE, true);
+}
+
+static void cmd_fastsink(char **argv)
+{
+	cmd_job(argv, JOB_SINK, true);
 }
 
 static void cmd_echo(char **argv)
@@ -270,6 +283,9 @@ static const struct command commands[] = {
 	{ "ping", "", 1, cmd_ping },
 	{ "source", " ID NBYTES SEED", 4, cmd_source },
 	{ "sink", " ID NBYTES SEED", 4, cmd_sink },
+	{ "fastsource", " ID NBYTES SEED", 4, cmd_fastsource },
+	{ "fastsink", " ID NBYTES SEED", 4, cmd_fastsink },
+	{ "hostcpu", "", 1, cmd_hostcpu },
 	{ "echo", " ID", 2, cmd_echo },
 	{ "reset", " ID", 2, cmd_reset },
 	{ "wait", " ID MS", 3, cmd_wait },

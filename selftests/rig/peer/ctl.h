@@ -53,6 +53,9 @@ struct port *arg_port(const char *id, bool data_only);
 bool arg_u64(const char *s, const char *what, uint64_t *v);
 void serve(char *line);
 
+/* hostcpu.c */
+void cmd_hostcpu(char **argv);
+
 /* hotplug.c */
 void hotplug_check(void);
 void unplug_check(void);

@@ -94,6 +94,11 @@ void source_pump(struct port *p)
 {
 	int i;
 
+	if (p->job.fast) {
+		fast_send(p);
+		job_progress(p);
+		return;
+	}
 	for (i = 0; i < SOURCE_CHUNKS && p->link == LINK_UP; i++) {
 		if (!buf_used(&p->out) && !source_refill(p))
 			break;
@@ -111,6 +116,8 @@ size_t data_want(struct port *p)
 
 	if (!job_running(p) || p->link != LINK_UP)
 		return 0;
+	if (j->kind == JOB_SINK && j->fast)
+		return left < FAST_CHUNK ? left : FAST_CHUNK;
 	if (j->kind == JOB_SINK)
 		return left < BUF_SIZE ? left : BUF_SIZE;
 	if (j->kind == JOB_TALK)
@@ -165,10 +172,14 @@ static void talk_feed(struct port *p, const char *data, size_t n)
 /* The bytes the job wanted (data_want()) have come. */
 void job_feed(struct port *p, const char *data, size_t n)
 {
-	if (p->job.kind == JOB_SINK)
+	if (p->job.kind == JOB_SINK && p->job.fast) {
+		fast_sink_feed(p, data, n);
+		job_progress(p);
+	} else if (p->job.kind == JOB_SINK) {
 		sink_feed(p, data, n);
-	else if (p->job.kind == JOB_TALK)
+	} else if (p->job.kind == JOB_TALK) {
 		talk_feed(p, data, n);
-	else
+	} else {
 		echo_feed(p, data, n);
+	}
 }

@@ -15,6 +15,7 @@
 #define CTL_ID		"vportx.ctl"
 #define MAX_PORTS	128
 #define CONNECT_MS	5000	/* connecting on request */
+#define FAST_CHUNK	(1024 * 1024)	/* a fast job's recv() or send() */
 
 enum backend { BE_UNIX, BE_TCP, BE_UDP };
 
@@ -31,6 +32,7 @@ struct job {
 	uint64_t pos;		/* sink: bytes received so far */
 	uint64_t hash;
 	int64_t bad;
+	const char *fast;	/* a fast job's whole stream (fast.c) */
 	char result[128];	/* what wait answers once done */
 };
 
@@ -92,8 +94,14 @@ size_t data_want(struct port *p);
 void job_feed(struct port *p, const char *data, size_t n);
 void source_pump(struct port *p);
 
+/* fast.c */
+void job_start_fast(struct port *p, enum job_kind kind, uint64_t nbytes,
+		    uint64_t seed);
+void fast_sink_feed(struct port *p, const char *data, size_t n);
+
 /* io.c */
 bool port_flush(struct port *p);
+void fast_send(struct port *p);
 void port_writable(struct port *p);
 void data_read(struct port *p, short revents);
 size_t line_room(struct port *p);

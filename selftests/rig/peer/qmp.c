@@ -5,6 +5,9 @@
  * peer follows: DEVICE_DELETED, and VSERPORT_CHANGE into the table of the
  * serial ports' open state that `vserport` reads.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* struct ucred */
+#endif
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -210,6 +213,18 @@ void qmp_lines(void)
 bool qmp_ready(void)
 {
 	return qmp_state == QMP_READY;
+}
+
+/* QEMU's pid: the other end of the QMP socket; 0 if not known. */
+int qmp_pid(void)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (qmp->fd < 0 ||
+	    getsockopt(qmp->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+		return 0;
+	return cred.pid;
 }
 
 bool qmp_busy(void)

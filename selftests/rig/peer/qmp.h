@@ -28,6 +28,7 @@ bool qmp_ready(void);
 
 /* The last command: still waiting for its reply; why it failed, or NULL. */
 bool qmp_busy(void);
+int qmp_pid(void);
 const char *qmp_failure(void);
 
 void qmp_chardev_add(const struct port *p);
