@@ -242,6 +242,12 @@ static int vportx_open(struct inode *inode, struct file *file)
 	}
 	file->private_data = node;
 	stream_open(inode, file);
+	/*
+	 * io_uring writes inline, with IOCB_NOWAIT, to a file that says it
+	 * honours it (vportx_write_iter() does), instead of handing every
+	 * write to a worker thread.
+	 */
+	file->f_mode |= FMODE_NOWAIT;
 	return 0;
 }
 
@@ -316,17 +322,24 @@ static ssize_t vportx_splice_read(struct file *file, loff_t *ppos,
 	return ret;
 }
 
+/* IOCB_NOWAIT (io_uring, RWF_NOWAIT): as O_NONBLOCK, and not even a lock. */
 static ssize_t vportx_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct file *file = iocb->ki_filp;
 	struct vportx_node *node = file->private_data;
+	bool nowait = iocb->ki_flags & IOCB_NOWAIT;
 	ssize_t ret;
 
 	if (!iov_iter_count(from))
 		return 0;
-	if (mutex_lock_interruptible(&node->tx_lock))
+	if (nowait) {
+		if (!mutex_trylock(&node->tx_lock))
+			return -EAGAIN;
+	} else if (mutex_lock_interruptible(&node->tx_lock)) {
 		return -ERESTARTSYS;
-	ret = vportx_tx_write(node, from, file->f_flags & O_NONBLOCK);
+	}
+	ret = vportx_tx_write(node, from,
+			      nowait || (file->f_flags & O_NONBLOCK));
 	mutex_unlock(&node->tx_lock);
 	return ret;
 }

@@ -27,6 +27,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <liburing.h>
 #include <inttypes.h>
 #include <sched.h>
 #include <signal.h>
@@ -857,6 +858,114 @@ static void msg_run(enum node_kind k, int run, int si)
 	tx_results(wl, k, run, &ta, &tb);
 }
 
+/*
+ * Many messages per system call: writev() of BATCH messages (an iovec
+ * each), or io_uring submitting BATCH writes of a message each, linked so
+ * that they run in order on the byte stream, with one io_uring_enter().
+ */
+#define BATCH 64
+enum batch_way { BY_WRITEV, BY_URING };
+
+/* @cnt messages of @size bytes at @p by one writev(), the rest if short. */
+static void writev_batch(int fd, const char *p, size_t size, size_t cnt,
+			 const char *wl)
+{
+	struct iovec iov[BATCH];
+	size_t i;
+	ssize_t n;
+
+	for (i = 0; i < cnt; i++) {
+		iov[i].iov_base = (char *)p + i * size;
+		iov[i].iov_len = size;
+	}
+	n = writev(fd, iov, cnt);
+	if (n < 0 && errno != EINTR)
+		fail("%s: writev: %s", wl, strerror(errno));
+	if (n < (ssize_t)(cnt * size))
+		write_all(fd, p + (n > 0 ? n : 0), cnt * size - (n > 0 ? n : 0),
+			  cnt * size, wl);
+}
+
+static void uring_batch(struct io_uring *ring, int fd, const char *p,
+			size_t size, size_t cnt, const char *wl)
+{
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	unsigned int head, seen = 0;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < cnt; i++) {
+		sqe = io_uring_get_sqe(ring);
+		if (!sqe)
+			fail("%s: no free SQE", wl);
+		io_uring_prep_write(sqe, fd, p + i * size, size, -1);
+		if (i + 1 < cnt)
+			sqe->flags |= IOSQE_IO_LINK;
+	}
+	ret = io_uring_submit_and_wait(ring, cnt);
+	if (ret < 0)
+		fail("%s: io_uring_submit_and_wait: %s", wl, strerror(-ret));
+	/* A short or failed write breaks the chain: the stream is wrong. */
+	io_uring_for_each_cqe(ring, head, cqe) {
+		if (cqe->res != (int)size)
+			fail("%s: a write gave %d of %zu (%s)", wl, cqe->res,
+			     size, cqe->res < 0 ? strerror(-cqe->res) : "short");
+		seen++;
+	}
+	if (seen != cnt)
+		fail("%s: %u of %zu writes completed", wl, seen, cnt);
+	io_uring_cq_advance(ring, seen);
+}
+
+/* cfg.msgs messages of 256 B, BATCH per system call. */
+static void batch_run(enum node_kind k, int run, enum batch_way way)
+{
+	const char *wl = way == BY_WRITEV ? "writev256" : "uring256";
+	size_t size = 256, si = 1, total = cfg.msgs * size, i, cnt;
+	const char *p = msg_buf[si];
+	struct io_uring ring;
+	struct cpu_mark a, b;
+	double t1;
+	int fd, ret;
+
+	reset_ports();
+	CTL("%s %s %zu %zu", SINK_CMD, main_port(k), total,
+	    (size_t)SEED_MSG + size);
+	fd = open_node(k, main_port(k), main_node(k));
+	/*
+	 * A linked write starts from task work once the one before it is
+	 * done: deferred to io_uring_enter() here rather than signalled.
+	 */
+	ret = way == BY_URING ?
+	      io_uring_queue_init(BATCH, &ring, IORING_SETUP_SINGLE_ISSUER |
+					       IORING_SETUP_DEFER_TASKRUN) : 0;
+	if (ret)
+		fail("%s: io_uring_queue_init: %s", wl, strerror(-ret));
+	cpu_mark(&a);
+	for (i = 0; i < cfg.msgs; i += cnt, p += cnt * size) {
+		cnt = cfg.msgs - i < BATCH ? cfg.msgs - i : BATCH;
+		if (way == BY_WRITEV)
+			writev_batch(fd, p, size, cnt, wl);
+		else
+			uring_batch(&ring, fd, p, size, cnt, wl);
+	}
+	drain(k, fd, wl);
+	t1 = now();
+	sink_check(main_port(k), total, msg_hash[si]);
+	cpu_mark(&b);
+	if (way == BY_URING)
+		io_uring_queue_exit(&ring);
+	close(fd);
+	result(wl, kind_name[k], run, "guest_rate", cfg.msgs / (t1 - a.t),
+	       "msgs/s");
+	result(wl, kind_name[k], run, "host_rate", cfg.msgs / (b.t - a.t),
+	       "msgs/s");
+	busy_results(wl, kind_name[k], run, &a, &b);
+	result(wl, kind_name[k], run, "cpu_proc_us",
+	       (b.proc - a.proc) / cfg.msgs * 1e6, "us/msg");
+}
+
 enum bulk_way { BY_WRITE, BY_VMSPLICE, BY_SENDFILE };
 
 static void vmsplice_all(int fd, const char *buf, size_t len)
@@ -1475,6 +1584,14 @@ int main(int argc, char **argv)
 			continue;
 		stage(wl);
 		ALTERNATE(msg_run(k, _run, i));
+	}
+	if (wanted("writev256")) {
+		stage("writev256");
+		ALTERNATE(batch_run(k, _run, BY_WRITEV));
+	}
+	if (wanted("uring256")) {
+		stage("uring256");
+		ALTERNATE(batch_run(k, _run, BY_URING));
 	}
 	if (wanted("bulk_write")) {
 		stage("bulk_write");

@@ -226,6 +226,43 @@ TEST_F(tx, limit_eagain_pollout)
 	EXPECT_EQ((long long)total, attr(self, "tx_bytes"));
 }
 
+/* pwritev2() of bytes [@off, @off + @len) of pattern @seed with @flags. */
+static ssize_t pwritev2_part(int fd, uint64_t seed, size_t off, size_t len,
+			     int flags)
+{
+	char *buf = pattern_part(seed, off, len);
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	ssize_t n = buf ? pwritev2(fd, &iov, 1, -1, flags) : -1;
+
+	free(buf);
+	return n;
+}
+
+/*
+ * RWF_NOWAIT (what io_uring asks first, inline, of a file that honours
+ * it): on a blocking node, as much as the queue takes and then EAGAIN
+ * instead of blocking; nothing lost.
+ */
+TEST_F(tx, rwf_nowait_never_blocks)
+{
+	uint64_t seed = variant->seed + 13;
+	size_t total = LIMIT + 40000;
+
+	host_away(_metadata, self);
+	ASSERT_EQ(LIMIT, pwritev2_part(self->fd, seed, 0, total, RWF_NOWAIT))
+		TH_LOG("pwritev2: %s", strerror(errno));
+	EXPECT_EQ(-1, pwritev2_part(self->fd, seed, LIMIT, total - LIMIT,
+				    RWF_NOWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(LIMIT, attr(self, "tx_queued"));
+
+	host_back_sink(_metadata, self, total, seed);
+	ASSERT_EQ((ssize_t)(total - LIMIT),
+		  pwritev2_part(self->fd, seed, LIMIT, total - LIMIT, 0));
+	rig_sink_check(_metadata, self->port, total, pattern_hash(seed, total));
+	EXPECT_EQ((long long)total, attr(self, "tx_bytes"));
+}
+
 /*
  * With the host away, a child writes @total bytes of pattern @seed in one
  * write(); returns once the queue is full and the child blocked in it.
