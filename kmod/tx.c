@@ -18,18 +18,23 @@
  * watermark.
  *
  * splice into the node waits until the queue is empty and then hands the
- * pipe to the backend: bytes reach the port in the order they were given
- * to the node, whether by write, splice, vmsplice or sendfile.
+ * pipe to the backend, or, for a backend without splice_write, copies
+ * the pipe's bytes into the queue: bytes reach the port in the order they
+ * were given to the node, whether by write, splice, vmsplice or sendfile.
  */
 
 #include "vportx.h"
 
 #include <linux/vportx.h>
 
+#include <linux/bvec.h>
 #include <linux/jiffies.h>
+#include <linux/pipe_fs_i.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
+#include <linux/splice.h>
+#include <linux/uio.h>
 
 /* Bytes one TX work run pushes before it lets other ports' work run. */
 #define VPORTX_TX_BUDGET SZ_1M
@@ -389,6 +394,65 @@ int vportx_tx_drain(struct vportx_node *node, long timeout)
 	return READ_ONCE(node->unplugged) ? -ENODEV : -ETIMEDOUT;
 }
 
+/* splice_from_pipe's actor: copy a pipe buffer into the queue. */
+static int pipe_to_queue(struct pipe_inode_info *pipe, struct pipe_buffer *buf,
+			 struct splice_desc *sd)
+{
+	struct vportx_node *node = sd->u.data;
+	struct bio_vec bv = {
+		.bv_page = buf->page,
+		.bv_offset = buf->offset,
+		.bv_len = sd->len,
+	};
+	struct iov_iter from;
+	ssize_t n;
+
+	iov_iter_bvec(&from, WRITE, &bv, 1, sd->len);
+	n = vportx_txq_write(&node->txq, &from);
+	return n ? n : -EAGAIN;
+}
+
+/*
+ * splice for a backend without splice_write: the pipe's bytes are copied
+ * into the queue, as write() copies a user buffer, and the TX work pushes
+ * them. Never here: under sendfile() the pipe is the task's own
+ * (current->splice_pipe), which the stacked backend's push, itself a
+ * do_splice_direct(), would use as well.
+ */
+static ssize_t tx_splice_queued(struct vportx_node *node,
+				struct pipe_inode_info *pipe, size_t len,
+				unsigned int flags, bool nonblock)
+{
+	struct splice_desc sd = {
+		.total_len = len,
+		.flags = flags,
+		.u.data = node,
+	};
+	ssize_t ret;
+
+	for (;;) {
+		if (READ_ONCE(node->unplugged))
+			return -ENODEV;
+		pipe_lock(pipe);
+		ret = __splice_from_pipe(pipe, &sd, pipe_to_queue);
+		pipe_unlock(pipe);
+		if (ret != -EAGAIN)
+			break;
+		vportx_tx_kick(node);
+		atomic64_inc(&node->tx_stalls);
+		if (nonblock)
+			return -EAGAIN;
+		if (wait_event_interruptible(node->wq,
+					     vportx_txq_writable(&node->txq) ||
+					     READ_ONCE(node->unplugged)))
+			return -ERESTARTSYS;
+	}
+	if (ret > 0)
+		vportx_tx_kick(node);
+	node->tx_last_write = local_clock();
+	return ret;
+}
+
 /* After whatever was written before, straight to the port. */
 ssize_t vportx_tx_splice(struct vportx_node *node,
 			 struct pipe_inode_info *pipe, size_t len,
@@ -396,6 +460,8 @@ ssize_t vportx_tx_splice(struct vportx_node *node,
 {
 	ssize_t ret;
 
+	if (!node->ops->splice_write)
+		return tx_splice_queued(node, pipe, len, flags, nonblock);
 	if (READ_ONCE(node->txq.queued)) {
 		if (nonblock) {
 			vportx_tx_kick(node);

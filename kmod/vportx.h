@@ -116,6 +116,7 @@ struct vportx_backend_ops {
 	ssize_t (*push)(struct vportx_node *node, size_t len);
 	ssize_t (*write_through)(struct vportx_node *node,
 				 const char __user *buf, size_t len);
+	/* Without it, splice into the node goes through the TX queue. */
 	ssize_t (*splice_write)(struct vportx_node *node,
 				struct pipe_inode_info *pipe, size_t len,
 				unsigned int flags, bool nonblock);
