@@ -5,7 +5,8 @@
 #
 # A python3 stand-in plays QEMU's side: listening unix and tcp sockets, a udp
 # socket and a QMP server that greets, answers commands with {"return":{}}
-# and emits VSERPORT_CHANGE and DEVICE_DELETED. It speaks the control
+# and emits VSERPORT_CHANGE and DEVICE_DELETED; and vhost-device-vsock's
+# side of a vsock port (CONNECT PORT, then OK or a closed socket). It speaks the control
 # protocol of Documentation/rig.rst to the peer and checks every byte against
 # its own re-implementation of the pattern. A small C program checks
 # pattern.h itself at unaligned offsets.
@@ -283,7 +284,9 @@ class Rig:
         with open(self.conf, 'w') as f:
             f.write('# test ports\n\nvportx.ctl unix %s/ctl.sock\n'
                     'u1 unix %s/u1.sock   # a comment\nt1 tcp %d\n'
-                    % (self.dir, self.dir, self.tcp.getsockname()[1]))
+                    'v1 vsock %s/vsock.sock 5000 late\n'
+                    % (self.dir, self.dir, self.tcp.getsockname()[1],
+                       self.dir))
             if udp:
                 f.write('d1 udp %d %d\n' % (self.udp_peer,
                                             self.udp.getsockname()[1]))
@@ -542,6 +545,57 @@ def connect_gives_up(r):
     r.u1 = accept(r.u1_l)
 
 
+def vsock_accept(lsock):
+    """vhost-device-vsock's side: a connection and its CONNECT line."""
+    c = accept(lsock)
+    line = recv_exact(c, len(b'CONNECT 5000\n'))
+    assert line == b'CONNECT 5000\n', line
+    return c
+
+
+@test
+def vsock_connect_retries_until_ok(r):
+    expect(r, 'stats v1', 'ok connected=0 rx=0 tx=0 unread=-1')
+    lsock = unix_listener(r.dir + '/vsock.sock')
+    r.send('connect v1')
+    # Nothing listens on the guest's port yet: the daemon hangs up.
+    vsock_accept(lsock).close()
+    # An answer that is not OK: the peer tries again.
+    c = vsock_accept(lsock)
+    c.sendall(b'ERR what\n')
+    c.close()
+    # The guest's first bytes may follow OK in the same read.
+    c = vsock_accept(lsock)
+    data = pattern(6, 1000)
+    c.sendall(b'OK 1024\n' + data[:100])
+    got = r.reply()
+    assert got == 'ok', got
+    expect(r, 'sink v1 1000 6', 'ok')
+    c.sendall(data[100:])
+    expect(r, 'wait v1 5000', 'ok received 1000 %016x -1' % fnv(data))
+    expect(r, 'source v1 70000 7', 'ok')
+    assert recv_exact(c, 70000) == pattern(7, 70000), 'bytes differ'
+    expect(r, 'wait v1 5000', 'ok sent 70000')
+    expect(r, 'disconnect v1', 'ok')
+    assert c.recv(1) == b'', 'no EOF'
+    c.close()
+    r.vsock_l = lsock
+
+
+@test
+def vsock_no_answer_gives_up(r):
+    t0 = time.monotonic()
+    r.send('connect v1')
+    c = vsock_accept(r.vsock_l)
+    got = r.reply()
+    took = time.monotonic() - t0
+    assert got == 'err connect v1: Connection timed out', got
+    assert 4.5 < took < 7, 'gave up after %.2fs' % took
+    assert c.recv(1) == b'', 'socket left open'
+    # The handshake's lines are not data: the counters are the last jobs'.
+    expect(r, 'stats v1', 'ok connected=0 rx=1000 tx=70000 unread=-1')
+
+
 @test
 def udp_both_ways(r):
     qemu = r.udp
@@ -688,13 +742,17 @@ def run_timeout():
 
 def run_setup_errors():
     noctl, badline = os.path.join(TMP, 'noctl.conf'), os.path.join(TMP, 'bad.conf')
+    badvsock = os.path.join(TMP, 'badvsock.conf')
     with open(noctl, 'w') as f:
         f.write('u1 unix /nonexistent\n')
     with open(badline, 'w') as f:
         f.write('vportx.ctl tcp notaport\n')
+    with open(badvsock, 'w') as f:
+        f.write('vportx.ctl unix /x\nv1 vsock /x 4294967295 late\n')
     for name, args in (('usage', []),
                        ('no vportx.ctl', ['-c', noctl, '-q', 'x']),
                        ('bad line', ['-c', badline, '-q', 'x']),
+                       ('bad vsock port', ['-c', badvsock, '-q', 'x']),
                        ('no such file', ['-c', TMP + '/none', '-q', 'x'])):
         p = subprocess.run([PEER] + args, stderr=subprocess.PIPE, timeout=5)
         err = p.stderr.decode()

@@ -19,7 +19,26 @@ static struct port *port_inet(const char *id, enum backend be, uint16_t port)
 	return p;
 }
 
-/* One "ID unix PATH", "ID tcp PORT" or "ID udp PEERPORT QEMUPORT" line. */
+/* "ID vsock PATH GUESTPORT": the guest's port is any but VMADDR_PORT_ANY. */
+static struct port *port_vsock(const char *id, const char *path,
+			       const char *guest_port)
+{
+	struct port *p;
+	uint64_t v;
+
+	if (!parse_u64(guest_port, &v) || v >= UINT32_MAX)
+		return NULL;
+	p = port_new(id, BE_VSOCK);
+	if (!addr_unix(p, path))
+		return NULL;
+	p->vsock_port = v;
+	return p;
+}
+
+/*
+ * One "ID unix PATH", "ID tcp PORT", "ID udp PEERPORT QEMUPORT" or
+ * "ID vsock PATH GUESTPORT" line.
+ */
 static struct port *conf_port(char **w, int n)
 {
 	struct port *p = NULL;
@@ -29,6 +48,8 @@ static struct port *conf_port(char **w, int n)
 		p = port_new(w[0], BE_UNIX);
 		if (!addr_unix(p, w[2]))
 			return NULL;
+	} else if (n == 4 && !strcmp(w[1], "vsock")) {
+		p = port_vsock(w[0], w[2], w[3]);
 	} else if (n == 3 && !strcmp(w[1], "tcp") &&
 		   parse_inet_port(w[2], &a)) {
 		p = port_inet(w[0], BE_TCP, a);
@@ -59,7 +80,7 @@ static void conf_line(char *line, const char *path, int lineno)
 	p = conf_port(w, n - late);
 	if (!p)
 		die(2, where,
-		    "expected ID unix PATH, ID tcp PORT or ID udp PEERPORT QEMUPORT, then optionally late");
+		    "expected ID unix PATH, ID tcp PORT, ID udp PEERPORT QEMUPORT or ID vsock PATH GUESTPORT, then optionally late");
 	if (late && p->be == BE_UDP)
 		die(2, where, "a udp port cannot be late");
 	p->late = late;

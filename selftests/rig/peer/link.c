@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A port's link to QEMU's socket: connecting without blocking, retrying
- * until QEMU listens, giving up at a deadline; losing the link, and
- * dropping it on request.
+ * until QEMU listens, giving up at a deadline; a vsock port's handshake
+ * with vhost-device-vsock; losing the link, and dropping it on request.
  */
 #include <errno.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +15,8 @@
 #include "qmp.h"
 
 #define RETRY_MS	50
+#define HANDSHAKE_MS	2	/* how often a vsock port looks for its OK */
+#define VSOCK_REPLY_MAX	64	/* "OK PORT\n", with room to spare */
 
 static void port_close(struct port *p)
 {
@@ -35,7 +38,10 @@ static void port_up(struct port *p)
 	logmsg("%s: connected", p->id);
 }
 
-/* Retry every RETRY_MS until the deadline: QEMU may not be listening yet. */
+/*
+ * Retry every RETRY_MS until the deadline: QEMU may not be listening yet,
+ * nor a vsock port's guest program.
+ */
 static void connect_failed(struct port *p, int err)
 {
 	uint64_t now = now_ms();
@@ -52,6 +58,86 @@ static void connect_failed(struct port *p, int err)
 	error_msg(p->id, "connect: %s", strerror(err));
 }
 
+/*
+ * vhost-device-vsock reads "CONNECT PORT\n", asks the guest, and once the
+ * guest accepted answers "OK " and a port number (0.3.0: PORT again;
+ * Firecracker, whose protocol it is, sends the host side's); when nothing
+ * listens on PORT (the guest resets the request) it closes the socket
+ * instead. The main loop polls a connecting port for POLLOUT only, which
+ * a unix socket always is: the answer is looked for every HANDSHAKE_MS.
+ */
+static void vsock_request(struct port *p)
+{
+	char req[32];
+	int n = snprintf(req, sizeof(req), "CONNECT %u\n", p->vsock_port);
+	ssize_t w = send(p->fd, req, n, MSG_NOSIGNAL);
+
+	/* A new socket's empty buffer takes the whole line or nothing. */
+	if (w != n) {
+		port_close(p);
+		connect_failed(p, w < 0 ? errno : EIO);
+		return;
+	}
+	p->link = LINK_HANDSHAKE;
+	p->retry_at = now_ms() + HANDSHAKE_MS;
+}
+
+/* Connected to QEMU's socket, or to vhost-device-vsock's. */
+static void port_connected(struct port *p)
+{
+	if (p->be == BE_VSOCK)
+		vsock_request(p);
+	else
+		port_up(p);
+}
+
+/*
+ * The answer's line, @len bytes with its newline, taken and not a byte
+ * more (the guest's data may follow it at once): 0 when it says OK.
+ */
+static int vsock_take_answer(struct port *p, char *line, size_t len)
+{
+	if (recv(p->fd, line, len, 0) != (ssize_t)len)
+		return -EIO;
+	line[len - 1] = '\0';
+	logmsg("%s: CONNECT %u: %s", p->id, p->vsock_port, line);
+	if (!strncmp(line, "OK", 2) && (line[2] == ' ' || !line[2]))
+		return 0;
+	return -EPROTO;
+}
+
+/* 0 once the answer was OK, -EAGAIN while it has not all come, or -errno. */
+static int vsock_read_answer(struct port *p, uint64_t now)
+{
+	char line[VSOCK_REPLY_MAX];
+	ssize_t n = recv(p->fd, line, sizeof(line) - 1, MSG_PEEK);
+	char *nl = n > 0 ? memchr(line, '\n', n) : NULL;
+
+	if (nl)
+		return vsock_take_answer(p, line, nl + 1 - line);
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		return -errno;
+	if (!n)
+		return -ECONNREFUSED;	/* nothing listens on the guest's port */
+	if (n == sizeof(line) - 1)
+		return -EPROTO;
+	return now < p->deadline ? -EAGAIN : -ETIMEDOUT;
+}
+
+static void vsock_answer(struct port *p, uint64_t now)
+{
+	int err = vsock_read_answer(p, now);
+
+	if (!err) {
+		port_up(p);
+	} else if (err == -EAGAIN) {
+		p->retry_at = now + HANDSHAKE_MS;
+	} else {
+		port_close(p);
+		connect_failed(p, -err);
+	}
+}
+
 static void port_connect_try(struct port *p)
 {
 	int fd = socket(p->addr.ss_family,
@@ -64,7 +150,7 @@ static void port_connect_try(struct port *p)
 	}
 	p->fd = fd;
 	if (!connect(fd, (struct sockaddr *)&p->addr, p->addr_len)) {
-		port_up(p);
+		port_connected(p);
 	} else if (errno == EINPROGRESS) {
 		p->link = LINK_CONNECTING;
 	} else {
@@ -91,7 +177,7 @@ void port_connect_done(struct port *p)
 	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
 	if (!err) {
-		port_up(p);
+		port_connected(p);
 		return;
 	}
 	port_close(p);
@@ -114,6 +200,8 @@ void port_timer(struct port *p, uint64_t now)
 {
 	if (p->link == LINK_RETRY && now >= p->retry_at) {
 		port_connect_try(p);
+	} else if (p->link == LINK_HANDSHAKE && now >= p->retry_at) {
+		vsock_answer(p, now);
 	} else if (p->link == LINK_CONNECTING && now >= p->deadline) {
 		port_close(p);
 		connect_failed(p, ETIMEDOUT);
@@ -122,7 +210,7 @@ void port_timer(struct port *p, uint64_t now)
 
 uint64_t port_wakeup(const struct port *p)
 {
-	if (p->link == LINK_RETRY)
+	if (p->link == LINK_RETRY || p->link == LINK_HANDSHAKE)
 		return p->retry_at;
 	if (p->link == LINK_CONNECTING)
 		return p->deadline;

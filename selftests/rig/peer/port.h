@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A port: the host side of one of QEMU's chardev sockets, with its link,
- * its job and its queues. The table is in port.c, the configuration in
+ * A port: the host side of one of QEMU's chardev sockets, or of a stream
+ * to a guest's AF_VSOCK listener, with its link, its job and its queues. The table is in port.c, the configuration in
  * conf.c, connecting in link.c, jobs in job.c, moving bytes in io.c.
  */
 #ifndef VPORTX_PEER_PORT_H
@@ -17,9 +17,14 @@
 #define CONNECT_MS	5000	/* connecting on request */
 #define FAST_CHUNK	(1024 * 1024)	/* a fast job's recv() or send() */
 
-enum backend { BE_UNIX, BE_TCP, BE_UDP };
+/*
+ * BE_VSOCK: a unix socket of vhost-device-vsock (scripts/vsock-host),
+ * which is a stream to the guest's AF_VSOCK port once it answered
+ * "CONNECT PORT" with "OK": LINK_HANDSHAKE waits for that answer.
+ */
+enum backend { BE_UNIX, BE_TCP, BE_UDP, BE_VSOCK };
 
-enum link { LINK_DOWN, LINK_RETRY, LINK_CONNECTING, LINK_UP };
+enum link { LINK_DOWN, LINK_RETRY, LINK_CONNECTING, LINK_HANDSHAKE, LINK_UP };
 
 enum job_kind { JOB_NONE, JOB_SOURCE, JOB_SINK, JOB_ECHO, JOB_TALK };
 
@@ -42,10 +47,11 @@ struct port {
 	struct sockaddr_storage addr;	/* QEMU's end */
 	socklen_t addr_len;
 	struct sockaddr_in local;	/* udp only: the peer's end */
+	uint32_t vsock_port;	/* vsock only: the guest's AF_VSOCK port */
 	int fd;
 	enum link link;
 	int last_err;		/* why the last connect attempt failed */
-	uint64_t retry_at;
+	uint64_t retry_at;	/* next connect, or next look for vsock's OK */
 	uint64_t deadline;	/* connecting gives up then */
 	bool is_ctl;
 	bool is_qmp;
