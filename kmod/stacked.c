@@ -330,13 +330,18 @@ static void watch_work(struct work_struct *work)
  * kicked only if the port was last found full: kicking it for every
  * element consumed would push each time the host caught up, which for a
  * writer streaming small writes halves the bytes per push. The watch work
- * is only for what nobody waits on: SIGIO, and the host's
- * and the device's state for sysfs and uevents. While the host is there
- * and nobody wants SIGIO, it runs up to a tick later, once for all the
- * wake-ups of that tick: a cross-CPU wake-up for each costs more than a
- * round trip's worth of the port's time. Otherwise it runs at once, so a
- * host that comes and goes again is seen coming. It goes to the unbound
- * workqueue, not to this CPU's, which is often the reader's or writer's.
+ * is only for what nobody waits on: SIGIO, and the host's and the
+ * device's state for sysfs and uevents. virtio_console says data and room
+ * from its queues' interrupts, and the host's coming and going and an
+ * unplug from its control work: while the host is there and nobody wants
+ * SIGIO, a wake-up in hard interrupt context cannot change what the work
+ * looks at, and queues nothing. Every other one queues it to run at once,
+ * so a host that comes and goes again is seen coming. (It ran up to a
+ * tick after every arrival before: beside a ping-pong the stacked node's
+ * p99, pooled over 35,000 round trips, was 1,750 us against stock's 647;
+ * without it 572 against 604. A delay of a second instead of a tick did
+ * not help: 1,423 against 995.) It goes to the unbound workqueue, not to
+ * this CPU's, which is often the reader's or writer's.
  */
 static int watch_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 		      void *key)
@@ -348,10 +353,9 @@ static int watch_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 	wake_up_interruptible(&node->wq);
 	if (!(atomic_read(&st->seen) & (__force int)EPOLLOUT))
 		vportx_tx_kick(node);
-	if (READ_ONCE(node->fasync) || READ_ONCE(node->host_connected) != 1)
+	if (READ_ONCE(node->fasync) || READ_ONCE(node->host_connected) != 1 ||
+	    !in_hardirq())
 		mod_delayed_work(vportx_wq, &st->watch_work, 0);
-	else
-		queue_delayed_work(vportx_wq, &st->watch_work, 1);
 	return 0;
 }
 
