@@ -107,14 +107,17 @@ demo: deps
 demo-run: all
 	selftests/rig/run --demo
 
-# stock /dev/vportNpM against /dev/vportxNpM in one guest boot; the table,
+# stock /dev/vportNpM against /dev/vportxNpM in one guest boot, and an
+# AF_VSOCK stream beside them (VPORTX_VSOCK=0: none); the table,
 # build/bench/results.csv and chart.svg (Documentation/performance.rst).
 bench: deps
+	[ "$${VPORTX_VSOCK-1}" = 0 ] || scripts/deps vsock
+	[ "$${VPORTX_VSOCK-1}" = 0 ] || scripts/vsock-host setup
 	$(MAKE) bench-run
 
 bench-run: all
 	$(MAKE) -C selftests/bench
-	selftests/rig/run --bench
+	VPORTX_VSOCK=$${VPORTX_VSOCK-1} selftests/rig/run --bench
 
 # The module and its UAPI with --strict; user space without it (--strict
 # wants kernel-only helpers such as BIT() and u8). The rig's host peer has
