@@ -47,7 +47,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/vm_sockets.h>
 #include <linux/vportx.h>
 
 #include "guest.h"
@@ -653,17 +652,10 @@ static void reset_ports(void)
  */
 static int vsock_accept(int nr, const char *id)
 {
-	struct sockaddr_vm addr = {
-		.svm_family = AF_VSOCK,
-		.svm_cid = VMADDR_CID_ANY,
-		.svm_port = nr,
-	};
-	int l = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0), fd;
+	int l = rig_vsock_listen(nr), fd;
 
 	if (l < 0)
-		return -1;
-	if (bind(l, (struct sockaddr *)&addr, sizeof(addr)) || listen(l, 1))
-		fail("vsock port %d: %s", nr, strerror(errno));
+		fail("vsock port %d: %s", nr, strerror(-l));
 	CTL("connect %s", id);
 	fd = accept4(l, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
@@ -693,10 +685,6 @@ static void vsock_setup(void)
 		return;
 	}
 	vsock_fd[0] = vsock_accept(VSOCK_NR, VSOCK_PORT);
-	if (vsock_fd[0] < 0) {
-		info("no AF_VSOCK (%s): no vsock column", strerror(errno));
-		return;
-	}
 	vsock_fd[1] = vsock_accept(VSOCK_NR + 1, VSOCK_FLOOD);
 }
 

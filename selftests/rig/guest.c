@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <linux/vm_sockets.h>
 
 #include "guest.h"
 #include "pattern.h"
@@ -389,4 +392,22 @@ int rig_link_attr(const char *link, const char *attr, char *buf, size_t len)
 	snprintf(path, sizeof(path), "/sys/class/vportx/%s/%s",
 		 strrchr(node, '/') + 1, attr);
 	return rig_read_file(path, buf, len);
+}
+
+int rig_vsock_listen(unsigned int port)
+{
+	struct sockaddr_vm addr = {
+		.svm_family = AF_VSOCK,
+		.svm_cid = VMADDR_CID_ANY,
+		.svm_port = port,
+	};
+	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0), err;
+
+	if (fd < 0)
+		return -errno;
+	if (!bind(fd, (struct sockaddr *)&addr, sizeof(addr)) && !listen(fd, 1))
+		return fd;
+	err = errno;
+	close(fd);
+	return -err;
 }

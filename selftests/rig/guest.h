@@ -63,6 +63,8 @@ int rig_wait_host(int fd, int timeout_ms);
 int rig_host_or_close(int fd, int timeout_ms);
 /* Wait until @fd polls with @events set; returns revents or -errno. */
 int rig_poll(int fd, short events, int timeout_ms);
+/* A stream socket listening on AF_VSOCK port @port of any CID, or -errno. */
+int rig_vsock_listen(unsigned int port);
 
 /*
  * Write @total bytes of pattern @seed in write()s of at most @chunk bytes;

@@ -16,7 +16,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/vm_sockets.h>
 
 #include "kselftest_harness.h"
 #include "guest.h"
@@ -41,25 +40,6 @@ static double now(void)
 static int have_vsock(char *reply, size_t len)
 {
 	return !rig_ctl(reply, len, "stats %s", VSOCK_ID);
-}
-
-/* A socket listening on VSOCK_PORT of any CID, or -errno. */
-static int vsock_listen(void)
-{
-	struct sockaddr_vm addr = {
-		.svm_family = AF_VSOCK,
-		.svm_cid = VMADDR_CID_ANY,
-		.svm_port = VSOCK_PORT,
-	};
-	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0), err;
-
-	if (fd < 0)
-		return -errno;
-	if (!bind(fd, (struct sockaddr *)&addr, sizeof(addr)) && !listen(fd, 1))
-		return fd;
-	err = errno;
-	close(fd);
-	return -err;
 }
 
 /* The connection the peer made to @lfd, or -errno. */
@@ -90,7 +70,7 @@ FIXTURE_SETUP(vsock)
 	self->fd = -1;
 	if (!have_vsock(reply, sizeof(reply)))
 		SKIP(return, "the rig has no %s: %s", VSOCK_ID, reply);
-	self->lfd = vsock_listen();
+	self->lfd = rig_vsock_listen(VSOCK_PORT);
 	ASSERT_LE(0, self->lfd) TH_LOG("listen: %s", strerror(-self->lfd));
 	ASSERT_EQ(0, rig_ctl_ok("connect %s", VSOCK_ID));
 	self->fd = vsock_accept(self->lfd);
@@ -155,7 +135,7 @@ TEST(connect_retries_until_listening)
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		usleep(LATE_LISTEN_US);
-		lfd = vsock_listen();
+		lfd = rig_vsock_listen(VSOCK_PORT);
 		fd = lfd < 0 ? lfd : vsock_accept(lfd);
 		_exit(fd < 0 ? 1 : 0);
 	}
