@@ -17,8 +17,9 @@
  *   would make each pipe buffer a buffer of the device's, which QEMU
  *   writes to the host with a socket call of its own: 4 KiB a call for a
  *   file's or a vmsplice'd page. The queue's pieces are 64 KiB: a copy
- *   in the guest costs less than 16 calls in QEMU, under TCG and KVM
- *   alike (Documentation/performance.rst, "Splice into a stacked node").
+ *   in the guest costs less than 16 calls in QEMU, under TCG and likely
+ *   under KVM (Documentation/performance.rst, "What changed, and what
+ *   each change measured").
  *
  * vportx opens the port O_NONBLOCK and does all the waiting itself, on the
  * node's wait queue: nobody ever sleeps inside virtio_console, so the TX

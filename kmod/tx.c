@@ -428,6 +428,7 @@ static ssize_t tx_splice_queued(struct vportx_node *node,
 		.flags = flags,
 		.u.data = node,
 	};
+	bool stalled = false;
 	ssize_t ret;
 
 	for (;;) {
@@ -439,7 +440,9 @@ static ssize_t tx_splice_queued(struct vportx_node *node,
 		if (ret != -EAGAIN)
 			break;
 		vportx_tx_kick(node);
-		atomic64_inc(&node->tx_stalls);
+		if (!stalled)
+			atomic64_inc(&node->tx_stalls);
+		stalled = true;
 		if (nonblock)
 			return -EAGAIN;
 		if (wait_event_interruptible(node->wq,
