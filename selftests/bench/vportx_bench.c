@@ -1367,15 +1367,19 @@ static void rtt_pool_results(const char *wl)
 
 static void ping_run(enum node_kind k, int run)
 {
+	struct cpu_mark a, b;
 	int fd;
 
 	reset_ports();
 	CTL("echo %s", main_port(k));
 	fd = open_node(k, main_port(k), main_node(k));
+	cpu_mark(&a);
 	ping_pong(fd, cfg.pings);
+	cpu_mark(&b);
 	close(fd);
 	CTL("reset %s", main_port(k));
 	rtt_results("pingpong", k, run, cfg.pings);
+	busy_results("pingpong", kind_name[k], run, &a, &b);
 }
 
 /* Shared between the ping-pong and the flooder it runs beside. */
@@ -1417,6 +1421,7 @@ static void __attribute__((noreturn)) flooder(enum node_kind k,
 static void fair_run(enum node_kind k, int run)
 {
 	struct flood_state *fs;
+	struct cpu_mark a, b;
 	struct tx_mark ta, tb;
 	int fd, status;
 	pid_t pid;
@@ -1444,7 +1449,9 @@ static void fair_run(enum node_kind k, int run)
 			fail("fairness: the flooder died before flooding");
 		usleep(1000);
 	}
+	cpu_mark(&a);
 	ping_pong(fd, cfg.pings);
+	cpu_mark(&b);
 	fs->stop = 1;
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
 	    WEXITSTATUS(status))
@@ -1453,6 +1460,7 @@ static void fair_run(enum node_kind k, int run)
 	close(fd);
 	CTL("reset %s", main_port(k));
 	rtt_results("fairness", k, run, cfg.pings);
+	busy_results("fairness", kind_name[k], run, &a, &b);
 	result("fairness", kind_name[k], run, "flood_bw",
 	       (double)fs->segments * cfg.flood_seg / (fs->t1 - fs->t0) / 1e6,
 	       "MB/s");
