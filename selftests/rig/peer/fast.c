@@ -28,6 +28,31 @@ struct cached {
 static struct cached cache[CACHED_MAX];
 static unsigned int cache_next;
 
+/* Is @data a running fast job's stream? */
+static bool cached_in_use(const char *data)
+{
+	size_t i;
+
+	for (i = 0; i < nports; i++)
+		if (ports[i]->job.fast == data && job_running(ports[i]))
+			return true;
+	return false;
+}
+
+/* A slot for a new stream: the next one no running job reads from. */
+static struct cached *cached_slot(void)
+{
+	struct cached *c;
+	unsigned int i;
+
+	for (i = 0; i < CACHED_MAX; i++) {
+		c = &cache[cache_next++ % CACHED_MAX];
+		if (!c->data || !cached_in_use(c->data))
+			return c;
+	}
+	die(1, "fast job", "more than %d streams at once", CACHED_MAX);
+}
+
 /* The first @len bytes of @seed's stream and their checksum, cached. */
 static const struct cached *pattern_cached(uint64_t seed, uint64_t len)
 {
@@ -38,7 +63,7 @@ static const struct cached *pattern_cached(uint64_t seed, uint64_t len)
 		if (cache[i].data && cache[i].seed == seed &&
 		    cache[i].len == len)
 			return &cache[i];
-	c = &cache[cache_next++ % CACHED_MAX];
+	c = cached_slot();
 	free(c->data);
 	c->data = malloc(len ? len : 1);
 	if (!c->data)
