@@ -79,6 +79,15 @@ static void tx_put(void *token)
 }
 
 /*
+ * The port may be given elements: not paused for a freeze, and with a
+ * host (QEMU throws away what a port without one sends). Locked.
+ */
+static bool tx_open(const struct vportx_dport *port)
+{
+	return !port->paused && READ_ONCE(port->host_connected);
+}
+
+/*
  * Writers and splicers waiting for room may go on, and a push that found
  * none goes again. Under the lock.
  */
@@ -156,7 +165,7 @@ static int tx_give(struct vportx_dport *port, struct page *page, size_t off,
 	int ret = -ENODEV;
 
 	spin_lock_irq(&port->lock);
-	if (port->gone || port->paused || !READ_ONCE(port->host_connected)) {
+	if (port->gone || !tx_open(port)) {
 		put_page(page);
 		if (!port->gone) {
 			port->tx_full = true;
@@ -221,16 +230,16 @@ static int batch_open(struct dport_splice *s)
 	spin_lock_irq(&port->lock);
 	if (!port->gone) {
 		ret = -EAGAIN;
-		if (!port->paused && READ_ONCE(port->host_connected))
+		if (tx_open(port)) {
 			tx_reclaim(port);
-		if (!port->paused && READ_ONCE(port->host_connected) &&
-		    port->tx_inflight < DPORT_TX_INFLIGHT &&
-		    port->out_vq->num_free >= DTX_BATCH_BUFS) {
-			port->tx_inflight++;
-			ret = 0;
-		} else {
-			port->tx_full = true;
+			if (port->tx_inflight < DPORT_TX_INFLIGHT &&
+			    port->out_vq->num_free >= DTX_BATCH_BUFS) {
+				port->tx_inflight++;
+				ret = 0;
+			}
 		}
+		if (ret)
+			port->tx_full = true;
 	}
 	spin_unlock_irq(&port->lock);
 	if (ret)
@@ -311,7 +320,7 @@ static bool tx_room(struct vportx_dport *port)
 
 	spin_lock_irq(&port->lock);
 	room = port->gone;
-	if (!room && !port->paused && READ_ONCE(port->host_connected)) {
+	if (!room && tx_open(port)) {
 		tx_reclaim(port);
 		room = port->tx_inflight < DPORT_TX_INFLIGHT &&
 		       port->out_vq->num_free;

@@ -311,6 +311,27 @@ static void tx_written(struct vportx_node *node)
 }
 
 /*
+ * The queue was full: have it pushed, count one stall per call (@stalled),
+ * and wait for room. 0 once there may be room, -EAGAIN if @nonblock,
+ * -ERESTARTSYS on a signal. Under tx_lock.
+ */
+static int tx_wait_room(struct vportx_node *node, bool nonblock,
+			bool *stalled)
+{
+	vportx_tx_kick(node);
+	if (!*stalled)
+		atomic64_inc(&node->tx_stalls);
+	*stalled = true;
+	if (nonblock)
+		return -EAGAIN;
+	if (wait_event_interruptible(node->wq,
+				     vportx_txq_writable(&node->txq) ||
+				     READ_ONCE(node->unplugged)))
+		return -ERESTARTSYS;
+	return 0;
+}
+
+/*
  * Copy the rest of @from into the queue, waiting for room as needed, or as
  * much as fits without waiting if @nonblock; @done bytes of this write
  * went to the port already. Returns the bytes taken in all; ENODEV once
@@ -322,6 +343,7 @@ static ssize_t tx_write_queued(struct vportx_node *node,
 {
 	bool stalled = false;
 	ssize_t n;
+	int ret;
 
 	for (;;) {
 		if (READ_ONCE(node->unplugged))
@@ -336,16 +358,9 @@ static ssize_t tx_write_queued(struct vportx_node *node,
 		}
 		/* Full: push here what we can, and wait for the rest. */
 		tx_push_inline(node);
-		vportx_tx_kick(node);
-		if (!stalled)
-			atomic64_inc(&node->tx_stalls);
-		stalled = true;
-		if (nonblock)
-			return done ? done : -EAGAIN;
-		if (wait_event_interruptible(node->wq,
-					     vportx_txq_writable(&node->txq) ||
-					     READ_ONCE(node->unplugged)))
-			return done ? done : -ERESTARTSYS;
+		ret = tx_wait_room(node, nonblock, &stalled);
+		if (ret)
+			return done ? done : ret;
 	}
 }
 
@@ -439,16 +454,9 @@ static ssize_t tx_splice_queued(struct vportx_node *node,
 		pipe_unlock(pipe);
 		if (ret != -EAGAIN)
 			break;
-		vportx_tx_kick(node);
-		if (!stalled)
-			atomic64_inc(&node->tx_stalls);
-		stalled = true;
-		if (nonblock)
-			return -EAGAIN;
-		if (wait_event_interruptible(node->wq,
-					     vportx_txq_writable(&node->txq) ||
-					     READ_ONCE(node->unplugged)))
-			return -ERESTARTSYS;
+		ret = tx_wait_room(node, nonblock, &stalled);
+		if (ret)
+			return ret;
 	}
 	if (ret > 0)
 		vportx_tx_kick(node);
